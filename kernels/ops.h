@@ -48,6 +48,10 @@ typedef struct Ops {
     void (*copy)(void *dst, const void *src, size_t bytes);
     void (*zero)(void *p, size_t bytes);
     void (*synchronize)(void);
+    // Bytes of memory still free on the device (host RAM for cpu), for sizing a
+    // run up front; and a human-readable device name ("NVIDIA H100 80GB HBM3").
+    size_t (*memory_available)(void);
+    const char *(*device_name)(void);
 
     // ---- dense algebra -----------------------------------------------------
     void (*gemm)(const GemmArgs *g);
