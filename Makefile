@@ -13,7 +13,7 @@ BUILD   ?= build
 SUITE   ?= suite
 PKGS    := check jansson libpcre2-8 yaml-0.1 zlib ompi-c
 CFLAGS  ?= -O2 -g -march=x86-64-v2
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -fopenmp -D_GNU_SOURCE -I. \
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp -D_GNU_SOURCE -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := -lopenblas -lcsv $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -fopenmp
 

@@ -40,7 +40,7 @@ typedef struct {
     float *grads;   // (table.total) device
     FFLayer ff[MODEL_MAX_LAYERS];
     int B, T;       // batch shape the activations are sized for (0 = none yet)
-    void *acts;     // activation buffers (model.c)
+    struct ModelActs *acts;  // activation buffers (model.c)
     int discrete_eval;  // MoT: argmax routing in forward passes
 } Model;
 
@@ -72,6 +72,11 @@ double model_eval_loss(Model *m, const int *tokens, const int *targets);
 // Forward only: per-position log-probability of targets (B,T) into host array.
 void model_token_logprobs(Model *m, const int *tokens, const int *targets, float *logp);
 void model_zero_grad(Model *m);
+// Switch every MoE block to another family with the same tensors (MoT -> Token
+// Choice for transition tuning: experts, controller -> router, all unchanged).
+// Activations are re-sized for the current batch. 0, or -1 with err when the
+// families' tensors differ.
+int model_convert_family(Model *m, FFKind to, char *err, size_t errlen);
 // Per-layer router statistics of the last forward (zeros for dense layers).
 void model_ff_stats(Model *m, FFStats *out /* n_layers */);
 

@@ -36,3 +36,53 @@ static inline int test_run_suite(Suite *s) {
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
 }
+
+// ---- finite-difference gradient checks (kernel tests) ----------------------
+
+// A scalar objective of some buffers, typically L = sum(w ⊙ forward(x)) in double.
+typedef double (*test_objective)(void *ctx);
+
+// sum_i w[i] * x[i] in double: the objective whose gradient w.r.t. x is w.
+static inline double test_dot(const float *w, const float *x, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)w[i] * x[i];
+    return s;
+}
+
+// ||a - b|| / ||b|| (b the reference); 0 when both vanish.
+static inline double test_norm_rel_err(const float *a, const float *b, size_t n) {
+    double diff = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        ref += (double)b[i] * b[i];
+    }
+    return ref > 0 ? sqrt(diff / ref) : sqrt(diff);
+}
+
+// Central differences (L(x+eps) - L(x-eps)) / 2eps for every element of x (n), the
+// objective reading x through ctx; returns ||numeric - grad|| / ||numeric||.
+static inline double test_grad_check(test_objective objective, void *ctx, float *x,
+                                     const float *grad, size_t n, float eps) {
+    float *numeric = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        float saved = x[i];
+        x[i] = saved + eps;
+        double plus = objective(ctx);
+        x[i] = saved - eps;
+        double minus = objective(ctx);
+        x[i] = saved;
+        numeric[i] = (float)((plus - minus) / (2.0 * eps));
+    }
+    double err = test_norm_rel_err(grad, numeric, n);
+    free(numeric);
+    return err;
+}
+
+// max_i |again[i] - 2 once[i]| / max|2 once|: a backward op called twice on the
+// same buffer must have accumulated (+=), not overwritten.
+static inline double test_doubling_err(const float *once, const float *again, size_t n) {
+    double worst = 0, scale = 1e-30;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(2.0 * once[i]));
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(again[i] - 2.0 * once[i]));
+    return worst / scale;
+}

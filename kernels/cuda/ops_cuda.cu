@@ -1,0 +1,109 @@
+// The CUDA op table and the backend context it runs in: one stream, one cuBLAS
+// handle with its workspace, and grow-only scratch buffers. The context lives on
+// the device that is current at the first ops_cuda() call (multi-GPU runs select
+// theirs first, kernels/comm_nccl.h).
+#include <stdio.h>
+
+#include "kernels/cuda/ops_cuda.h"
+
+// cuBLAS's recommended workspace for Hopper; also enough for Ampere.
+enum { CUBLAS_WORKSPACE_BYTES = 32 << 20 };
+
+// The op table's function pointers take no context argument, so the backend's
+// state has to live here; it is created once and lives until the process exits.
+static CudaContext context;
+static int context_ready;
+
+CudaContext *cuda_context(void) {
+    if (!context_ready) die("CUDA op called before ops_cuda() created the backend");
+    return &context;
+}
+
+void *cuda_scratch(ScratchSlot slot, size_t bytes) {
+    CudaContext *ctx = cuda_context();
+    if (bytes <= ctx->scratch_bytes[slot]) return ctx->scratch[slot];
+    cudaCheck(cudaStreamSynchronize(ctx->stream));
+    cudaCheck(cudaFree(ctx->scratch[slot]));
+    ctx->scratch[slot] = NULL;
+    cudaError_t status = cudaMalloc(&ctx->scratch[slot], bytes);
+    if (status != cudaSuccess)
+        die("out of GPU memory growing scratch buffer %d to %zu bytes (%s); use a smaller "
+            "micro-batch",
+            (int)slot, bytes, cudaGetErrorString(status));
+    ctx->scratch_bytes[slot] = bytes;
+    return ctx->scratch[slot];
+}
+
+static void context_create(CudaContext *ctx) {
+    int device;
+    cudaCheck(cudaGetDevice(&device));
+    cudaDeviceProp prop;
+    cudaCheck(cudaGetDeviceProperties(&prop, device));
+    snprintf(ctx->device_name, sizeof ctx->device_name, "%s", prop.name);
+
+    // A blocking stream: it still orders with the legacy default stream, so code
+    // outside the backend that uses stream 0 (NCCL, plain cudaMemcpy) stays safe.
+    cudaCheck(cudaStreamCreate(&ctx->stream));
+    cublasCheck(cublasCreate(&ctx->cublas));
+    // cublasSetStream resets the workspace, so the stream is set first.
+    cublasCheck(cublasSetStream(ctx->cublas, ctx->stream));
+    cudaCheck(cudaMalloc(&ctx->cublas_workspace, CUBLAS_WORKSPACE_BYTES));
+    cublasCheck(cublasSetWorkspace(ctx->cublas, ctx->cublas_workspace, CUBLAS_WORKSPACE_BYTES));
+    // Default math: fp32 GEMMs stay true fp32 (no TF32); the bf16 path asks for
+    // bf16 tensor cores per call through its compute type (gemm.cu).
+    cublasCheck(cublasSetMathMode(ctx->cublas, CUBLAS_DEFAULT_MATH));
+}
+
+static const Ops cuda_ops_table = {
+    .name = "cuda",
+    .alloc = cuda_alloc,
+    .free = cuda_free,
+    .to_device = cuda_to_device,
+    .to_host = cuda_to_host,
+    .copy = cuda_copy,
+    .zero = cuda_zero,
+    .synchronize = cuda_synchronize,
+    .memory_available = cuda_memory_available,
+    .device_name = cuda_device_name,
+    .gemm = cuda_gemm,
+    .bias_forward = cuda_bias_forward,
+    .bias_backward = cuda_bias_backward,
+    .axpy = cuda_axpy,
+    .fill = cuda_fill,
+    .transpose01 = cuda_transpose01,
+    .encoder_forward = cuda_encoder_forward,
+    .encoder_backward = cuda_encoder_backward,
+    .layernorm_forward = cuda_layernorm_forward,
+    .layernorm_backward = cuda_layernorm_backward,
+    .relu_forward = cuda_relu_forward,
+    .relu_backward = cuda_relu_backward,
+    .attention_forward = cuda_attention_forward,
+    .attention_backward = cuda_attention_backward,
+    .softmax_forward = cuda_softmax_forward,
+    .softmax_backward = cuda_softmax_backward,
+    .softmax_xent = cuda_softmax_xent,
+    .sumsq = cuda_sumsq,
+    .sum = cuda_sum,
+    .adamw = cuda_adamw,
+    .round_bf16 = cuda_round_bf16,
+    .routing = &routing_ops_cuda,
+};
+
+extern "C" const Ops *ops_cuda(const char **why) {
+    static char reason[256];
+    if (context_ready) return &cuda_ops_table;
+    int count = 0;
+    cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess || count == 0) {
+        if (status != cudaSuccess)
+            snprintf(reason, sizeof reason, "no usable CUDA device: cudaGetDeviceCount says %s",
+                     cudaGetErrorString(status));
+        else
+            snprintf(reason, sizeof reason, "no CUDA device found (cudaGetDeviceCount = 0)");
+        if (why) *why = reason;
+        return NULL;
+    }
+    context_create(&context);
+    context_ready = 1;
+    return &cuda_ops_table;
+}
