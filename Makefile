@@ -26,8 +26,8 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 GPU_TEST_SRC := $(wildcard tests/gpu/*.c)
 CU_SRC    := $(wildcard kernels/cuda/*.cu)
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
-SUITE_OBJ := $(SUITE_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SUITE_OBJ := $(SUITE_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 ifneq ($(NVCC),)
@@ -35,36 +35,47 @@ ifneq ($(NVCC),)
   NVCCFLAGS ?= -O3 -g -lineinfo
   NVCCFLAGS += -std=c++17 -I. -DMOT_HAVE_CUDA --compiler-options -Wall,-Wextra,-Werror \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
-  CU_OBJ    := $(CU_SRC:%.cu=$(BUILD)/%.o)
+  CU_OBJ    := $(CU_SRC:%.cu=$(BUILD)/obj/%.o)
   LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart -lnccl -lstdc++
 endif
 
-.PHONY: all test test-gpu deps clean
+.PHONY: all test run-tests test-gpu deps clean
 all: $(SUITE)
 
 $(BUILD)/libmot.a: $(LIB_OBJ) $(CU_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	@echo "  AR    $@"
+	@ar rcs $@ $^
 
 $(SUITE): $(SUITE_OBJ) $(BUILD)/libmot.a
-	$(CC) -o $@ $(SUITE_OBJ) $(BUILD)/libmot.a $(LDLIBS)
+	@echo "  LD    $@"
+	@$(CC) -o $@ $(SUITE_OBJ) $(BUILD)/libmot.a $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC    $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/%.o: %.cu
+$(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+	@echo "  NVCC  $<"
+	@$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
 # Test binaries link the library plus suite/ objects except main (tests may drive commands).
-SUITE_LIB_OBJ := $(filter-out $(BUILD)/suite/main.o,$(SUITE_OBJ))
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libmot.a $(SUITE_LIB_OBJ) tests/testutil.h
+SUITE_LIB_OBJ := $(filter-out $(BUILD)/obj/suite/main.o,$(SUITE_OBJ))
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libmot.a $(SUITE_LIB_OBJ) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(SUITE_LIB_OBJ) $(BUILD)/libmot.a $(LDLIBS)
+	@echo "  LD    $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(SUITE_LIB_OBJ) $(BUILD)/libmot.a $(LDLIBS)
 
-test: $(SUITE) $(TEST_BIN)
-	@tests/run_tests.sh $(TEST_BIN)
+# `make test` is the README's test command: it installs what is missing first, then
+# builds in a fresh make (so pkg-config sees the new packages) and runs every test.
+test:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(SUITE) $(TEST_BIN)
+	@MOT_SUITE=$(abspath $(SUITE)) tests/run_tests.sh $(TEST_BIN)
 
 $(BUILD)/test_gpu: $(GPU_TEST_SRC) $(BUILD)/libmot.a $(SUITE_LIB_OBJ)
 	@test -n "$(NVCC)" || { echo "make test-gpu: nvcc not found; install the CUDA toolkit" >&2; exit 1; }

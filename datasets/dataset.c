@@ -208,9 +208,9 @@ static int check_skips(const Dataset *ds, const ShardPlan *plans, const DatasetO
             return -1;
         }
         if (h->skipped_lines > 0)
-            fprintf(stderr, "%s: skipped %llu malformed lines / damaged gzip members\n",
+            fprintf(stderr, "%s: skipped %llu malformed line(s) or damaged gzip member(s) (--skip-bad)\n",
                     plans[i].source, (unsigned long long)h->skipped_lines);
-        if (h->num_docs == 0) fprintf(stderr, "%s: skipped: no documents\n", plans[i].source);
+        if (h->num_docs == 0) fprintf(stderr, "%s: skipped: no documents (--skip-bad)\n", plans[i].source);
     }
     return 0;
 }
@@ -281,9 +281,7 @@ int dataset_shard_of(const Dataset *ds, const uint64_t *base, uint64_t x) {
         if (base[mid] <= x) lo = mid;
         else hi = mid - 1;
     }
-    // Empty shards share their base with the next one; step past them.
-    while (base[lo + 1] <= x) lo++;
-    return lo;
+    return lo;  // empty shards share their base with the next one, so are never chosen
 }
 
 const uint16_t *dataset_document(const Dataset *ds, uint64_t doc, uint64_t *len) {

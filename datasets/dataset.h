@@ -39,7 +39,7 @@ typedef struct {
     int shards;              // source shards (1 for a .tok opened directly)
     int shards_tokenized;    // shards (re)tokenized by this open; 0 = all caches reused
     uint64_t skipped_lines;  // malformed lines and lost gzip members skipped (skip_bad)
-    uint64_t text_bytes;     // UTF-8 bytes of document text tokenized
+    uint64_t text_bytes;     // UTF-8 bytes of document text in the dataset
     int empty_shards;        // shards without documents, skipped (skip_bad)
 } DatasetStats;
 DatasetStats dataset_stats(const Dataset *ds);

@@ -85,7 +85,9 @@ static void field_text(const ModelConfig *cfg, const ConfigField *f, char *out, 
     switch (f->type) {
     case FIELD_NAME: snprintf(out, outlen, "\"%s\"", FIELD_PTR(const char, cfg, f)); break;
     case FIELD_INT: snprintf(out, outlen, "%d", *FIELD_PTR(const int, cfg, f)); break;
-    case FIELD_FLOAT: snprintf(out, outlen, "%.9g", (double)*FIELD_PTR(const float, cfg, f)); break;
+    case FIELD_FLOAT:
+        snprintf(out, outlen, "%.9g", float_to_short_double(*FIELD_PTR(const float, cfg, f)));
+        break;
     case FIELD_FF_KIND: {
         FFKind k = *FIELD_PTR(const FFKind, cfg, f);
         snprintf(out, outlen, "%s", (unsigned)k < N_FF_KINDS ? ff_kind_names[k] : "?");
@@ -234,7 +236,12 @@ static int parse_step(const char *text, long *step) {
 
 // ---- tensors -------------------------------------------------------------------
 
-static void optim_name(char *out, size_t outlen, const char *prefix, const char *name) {
+// Floats of a numel-float tensor to move next, after done of them.
+static size_t chunk_floats(size_t numel, size_t done) {
+    return numel - done < STAGE_FLOATS ? numel - done : STAGE_FLOATS;
+}
+
+static void prefixed_name(char *out, size_t outlen, const char *prefix, const char *name) {
     snprintf(out, outlen, "%s%s", prefix, name);
 }
 
@@ -247,7 +254,7 @@ static void declare_tensors(StWriter *w, const ParamTable *pt, const char *prefi
     for (int i = 0; i < pt->count; i++) {
         char name[PARAM_NAME_LEN + 16];
         int64_t shape[PARAM_MAX_DIMS];
-        optim_name(name, sizeof name, prefix, pt->items[i].name);
+        prefixed_name(name, sizeof name, prefix, pt->items[i].name);
         param_shape(&pt->items[i], shape);
         st_writer_add_f32(w, name, pt->items[i].ndim, shape);
     }
@@ -259,7 +266,7 @@ static int write_buffer(StWriter *w, const Ops *ops, const ParamTable *pt, const
     for (int i = 0; i < pt->count; i++) {
         const ParamInfo *p = &pt->items[i];
         for (size_t done = 0; done < p->numel; done += STAGE_FLOATS) {
-            size_t n = p->numel - done < STAGE_FLOATS ? p->numel - done : STAGE_FLOATS;
+            size_t n = chunk_floats(p->numel, done);
             ops->to_host(stage, dev + p->offset + done, n * sizeof(float));
             if (st_writer_write(w, stage, n * sizeof(float), err, errlen)) return -1;
         }
@@ -301,8 +308,7 @@ int checkpoint_save(const char *path, const Model *m, const TrainState *ts, char
             declare_tensors(&w, &m->table, OPTIM_M_PREFIX);
             declare_tensors(&w, &m->table, OPTIM_V_PREFIX);
         }
-        stage = mallocCheck((m->table.total < STAGE_FLOATS ? m->table.total : STAGE_FLOATS) *
-                            sizeof(float));
+        stage = mallocCheck(chunk_floats(m->table.total, 0) * sizeof(float));
         rc = st_writer_open(&w, path, why, sizeof why) ||
              write_buffer(&w, m->ops, &m->table, m->params, stage, why, sizeof why) ||
              (with_optim &&
@@ -348,7 +354,7 @@ int checkpoint_read_config(const char *path, ModelConfig *cfg, char *err, size_t
 static const StTensor *expect_tensor(const StFile *sf, const char *prefix, const ParamInfo *p,
                                      char *err, size_t errlen) {
     char name[PARAM_NAME_LEN + 16];
-    optim_name(name, sizeof name, prefix, p->name);
+    prefixed_name(name, sizeof name, prefix, p->name);
     const StTensor *t = st_find(sf, name);
     if (!t) {
         fail(err, errlen, "%s: tensor '%s' is missing", sf->path, name);
@@ -402,7 +408,7 @@ static int read_buffer(StFile *sf, const Ops *ops, const ParamTable *pt,
     for (int i = 0; i < pt->count; i++) {
         const ParamInfo *p = &pt->items[i];
         for (size_t done = 0; done < p->numel; done += STAGE_FLOATS) {
-            size_t n = p->numel - done < STAGE_FLOATS ? p->numel - done : STAGE_FLOATS;
+            size_t n = chunk_floats(p->numel, done);
             if (st_read(sf, tensors[i], done * sizeof(float), stage, n * sizeof(float), err,
                         errlen))
                 return -1;
@@ -434,6 +440,8 @@ static int read_train_state(const StFile *sf, TrainState *ts, char *err, size_t 
 int checkpoint_load(const char *path, Model *m, TrainState *ts, char *err, size_t errlen) {
     StFile sf;
     ModelConfig file_cfg;
+    if (ts && (!ts->adam_m || !ts->adam_v))
+        die("checkpoint_load: ts->adam_m and ts->adam_v must be allocated");
     if (open_checkpoint(&sf, path, &file_cfg, err, errlen)) return -1;
     const ParamTable *pt = &m->table;
     const StTensor **tensors = callocCheck(3 * (size_t)pt->count + 1, sizeof(StTensor *));
@@ -446,7 +454,7 @@ int checkpoint_load(const char *path, Model *m, TrainState *ts, char *err, size_
     // Name the real problem rather than the first missing moment.
     if (!rc && ts && pt->count) {
         char first[PARAM_NAME_LEN + 16];
-        optim_name(first, sizeof first, OPTIM_M_PREFIX, pt->items[0].name);
+        prefixed_name(first, sizeof first, OPTIM_M_PREFIX, pt->items[0].name);
         if (!st_find(&sf, first))
             rc = fail(err, errlen, "%s: no optimizer state (a weights-only checkpoint): it can "
                       "be evaluated or used to start a new run, not resumed", path);
@@ -458,8 +466,7 @@ int checkpoint_load(const char *path, Model *m, TrainState *ts, char *err, size_
                      resolve_tensors(&sf, pt, OPTIM_V_PREFIX, moment_v, err, errlen) ||
                      read_train_state(&sf, ts, err, errlen)));
     if (!rc) {
-        stage = mallocCheck((pt->total < STAGE_FLOATS ? pt->total : STAGE_FLOATS) *
-                            sizeof(float));
+        stage = mallocCheck(chunk_floats(pt->total, 0) * sizeof(float));
         rc = read_buffer(&sf, m->ops, pt, tensors, m->params, stage, err, errlen) ||
              (ts && (read_buffer(&sf, m->ops, pt, moment_m, ts->adam_m, stage, err, errlen) ||
                      read_buffer(&sf, m->ops, pt, moment_v, ts->adam_v, stage, err, errlen)));

@@ -157,7 +157,7 @@ double mean_normalised_entropy(const float *p, int outer, int n, int inner) {
     return total / ((double)outer * inner * log((double)n));
 }
 
-void *download(const Ops *ops, const void *src, size_t bytes) {
+void *host_copy(const Ops *ops, const void *src, size_t bytes) {
     void *host = mallocCheck(bytes);
     ops->to_host(host, src, bytes);
     return host;

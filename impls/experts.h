@@ -62,4 +62,4 @@ void router_backward(const Ops *ops, const FFConfig *c, const float *params, flo
 // distribution p along axis n of (outer,n,inner), divided by log n (0 when n == 1).
 double mean_normalised_entropy(const float *p, int outer, int n, int inner);
 // A host copy (malloc'd, caller frees) of `bytes` of device memory.
-void *download(const Ops *ops, const void *src, size_t bytes);
+void *host_copy(const Ops *ops, const void *src, size_t bytes);

@@ -151,8 +151,8 @@ static void ec_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *ou
     ECFF *s = state;
     int E = c->n_experts, N = s->N;
     size_t slots = (size_t)E * s->S;
-    float *probs = download(ops, s->probs, (size_t)N * E * sizeof(float));
-    int *slot_token = download(ops, s->slot_token, slots * sizeof(int));
+    float *probs = host_copy(ops, s->probs, (size_t)N * E * sizeof(float));
+    int *slot_token = host_copy(ops, s->slot_token, slots * sizeof(int));
     out->router_entropy = mean_normalised_entropy(probs, N, E, 1);
 
     char *chosen = callocCheck((size_t)N, 1);

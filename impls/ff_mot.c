@@ -89,7 +89,8 @@ static const float *padded_batch(MoTFF *s, const Ops *ops, const FFConfig *c,
 // win a discrete argmax (each group keeps at least one real row).
 static void mask_padding(MoTFF *s, const Ops *ops, const FFConfig *c) {
     int E = c->n_experts, pad = s->Bp - s->B;
-    for (int t = 0; pad > 0 && t < s->T; t++)
+    if (pad == 0) return;
+    for (int t = 0; t < s->T; t++)  // pad rows t*Bp+B .. t*Bp+Bp-1 of (T,Bp,E)
         ops->fill(s->logits + ((size_t)t * s->Bp + s->B) * E, -INFINITY, (size_t)pad * E);
 }
 
@@ -155,7 +156,8 @@ static void mot_backward(void *state, const Ops *ops, const FFConfig *c, const f
                           .C = s->dy, .ldc = M * d, .strideC = d, .batch = M, .bf16 = bf16});
     float *dmerged = s->dy;  // (E,M,d), written over dy by the expert backward
     expert_bank_backward(&s->experts, ops, c, params, grads, &s->p, s->merged, s->dy, dmerged);
-    // Merge backward: dw_g += xt_g (G,d) · dmerged_gᵀ (d,E); dxt_g = w_g (G,E) · dmerged_g (E,d)
+    // Merge backward: dw_g (G,E) += xt_g (G,d) · dmerged_gᵀ (d,E);
+    //                 dxt_g (G,d) = w_g (G,E) · dmerged_g (E,d)
     ops->gemm(&(GemmArgs){.transB = 1, .M = G, .N = E, .K = d, .alpha = 1.0f, .beta = 1.0f,
                           .A = s->xt, .strideA = (long)G * d,
                           .B = dmerged, .ldb = M * d, .strideB = d,
@@ -178,7 +180,7 @@ static void mot_backward(void *state, const Ops *ops, const FFConfig *c, const f
 
 static void mot_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *out) {
     MoTFF *s = state;
-    float *w = download(ops, s->w, (size_t)s->N * c->n_experts * sizeof(float));
+    float *w = host_copy(ops, s->w, (size_t)s->N * c->n_experts * sizeof(float));
     out->router_entropy = mean_normalised_entropy(w, s->M, c->group_size, c->n_experts);
     free(w);
 }

@@ -125,8 +125,8 @@ static double tc_aux_loss(void *state, const Ops *ops) {
 static void tc_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *out) {
     TCFF *s = state;
     int E = c->n_experts, N = s->N;
-    float *probs = download(ops, s->probs, (size_t)N * E * sizeof(float));
-    int *counts = download(ops, s->counts, (size_t)E * sizeof(int));
+    float *probs = host_copy(ops, s->probs, (size_t)N * E * sizeof(float));
+    int *counts = host_copy(ops, s->counts, (size_t)E * sizeof(int));
     out->router_entropy = mean_normalised_entropy(probs, N, E, 1);
     int dropped = 0, max_load = 0;
     for (int e = 0; e < E; e++) {

@@ -66,9 +66,8 @@ static int parse_tensor_entry(const char *path, const char *name, const json_t *
     const json_t *offsets = json_object_get(entry, "data_offsets");
     if (!json_is_object(entry) || !json_is_string(dtype) || !json_is_array(shape) ||
         !json_is_array(offsets))
-        return fail(err, errlen,
-                    "%s: header entry '%s' is not a tensor {\"dtype\", \"shape\", \"data_offsets\"}",
-                    path, name);
+        return fail(err, errlen, "%s: header entry '%s' is not a tensor {\"dtype\", "
+                    "\"shape\", \"data_offsets\"}", path, name);
     t->dtype = json_string_value(dtype);
     t->dtype_size = dtype_size(t->dtype);
     if (!t->dtype_size)

@@ -10,7 +10,7 @@ void adamw_cpu(float *params, const float *grads, float *m, float *v, size_t n, 
     if (t < 1) die("adamw: step t=%d must be >= 1 (bias correction divides by 1-beta^t)", t);
     float m_correction = 1.0f / (1.0f - powf(beta1, (float)t));
     float v_correction = 1.0f / (1.0f - powf(beta2, (float)t));
-#pragma omp parallel for schedule(static) if (n > (1u << 15))
+#pragma omp parallel for schedule(static) if (n > PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) {
         float g = grads[i] * grad_scale;
         float mi = beta1 * m[i] + (1.0f - beta1) * g;

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "kernels/common.h"
+#include "kernels/fast_exp.h"
 #include "kernels/ops_cpu.h"
 
 typedef struct {
@@ -34,8 +35,9 @@ static void causal_softmax(float *scores, int T) {
         float *row = scores + (size_t)t * T;
         float max = -INFINITY, sum = 0.0f;
         for (int j = 0; j <= t; j++) max = fmaxf(max, row[j]);
+#pragma omp simd reduction(+ : sum)
         for (int j = 0; j <= t; j++) {
-            row[j] = expf(row[j] - max);
+            row[j] = fast_expf(row[j] - max);
             sum += row[j];
         }
         float norm = 1.0f / sum;
@@ -71,7 +73,7 @@ void attention_forward_cpu(float *out, float *att, const float *qkv, int B, int 
     float *qkv_bf16 = bf16 ? bf16_rounded_copy(qkv, (size_t)B * T * 3 * C) : NULL;
     const float *x = bf16 ? qkv_bf16 : qkv;
     int saved = blas_threads_serial_begin();
-#pragma omp parallel
+#pragma omp parallel if ((long)B * C * T * T > PARALLEL_MIN_WORK)
     {
         float *att_bf16 = bf16 ? mallocCheck((size_t)T * T * sizeof(float)) : NULL;  // (T,T)
 #pragma omp for schedule(static)
@@ -101,7 +103,7 @@ void attention_backward_cpu(float *dqkv, const float *dout, const float *qkv,
     float *dout_bf16 = bf16 ? bf16_rounded_copy(dout, (size_t)B * T * C) : NULL;
     const float *x = bf16 ? qkv_bf16 : qkv, *dy = bf16 ? dout_bf16 : dout;
     int saved = blas_threads_serial_begin();
-#pragma omp parallel
+#pragma omp parallel if ((long)B * C * T * T > PARALLEL_MIN_WORK)
     {
         float *dscores = mallocCheck((size_t)T * T * sizeof(float));              // (T,T)
         float *att_bf16 = bf16 ? mallocCheck((size_t)T * T * sizeof(float)) : NULL;  // (T,T)

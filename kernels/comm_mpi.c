@@ -168,7 +168,7 @@ static int start_watchdog(Comm *c, double timeout_s, int thread_level, char *err
 static int start_nccl(Comm *c, LauncherEnv env, double timeout_s, char *err, size_t errlen) {
 #ifdef MOT_HAVE_CUDA
     unsigned char id[NCCL_ID_BYTES] = {0};
-    int ok = nccl_select_device(env.local_rank, err, errlen) &&
+    int ok = nccl_check_device(env.local_rank, err, errlen) &&
              (c->rank != 0 || nccl_make_id(id, err, errlen));
     // All ranks agree on failure before anyone waits for an id that will not come.
     int all_ok;

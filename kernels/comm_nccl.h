@@ -17,6 +17,8 @@ enum { NCCL_ID_BYTES = 128 };  // sizeof(ncclUniqueId), checked in comm_nccl.cu
 // The CUDA op table must be created on that GPU, so ops_cuda() calls this (with
 // launcher_env().local_rank) before it creates any handle or stream.
 int nccl_select_device(int local_rank, char *err, size_t errlen);
+// 1 when the current GPU is the one nccl_select_device picks, else 0 with err.
+int nccl_check_device(int local_rank, char *err, size_t errlen);
 // Rank 0 makes the id (NCCL_ID_BYTES) that every rank then passes to nccl_comm_create.
 int nccl_make_id(void *id, char *err, size_t errlen);
 NcclComm *nccl_comm_create(const void *id, int rank, int size, double timeout_s, char *err,

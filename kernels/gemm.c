@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "kernels/common.h"
+#include "kernels/ops_cpu.h"
 
 // A batch whose matrices each need at most this many multiply-adds is spread over
 // OpenMP threads (one single-threaded sgemm per matrix): OpenBLAS threads such
@@ -22,7 +23,7 @@ void blas_threads_serial_end(int saved) { openblas_set_num_threads(saved); }
 
 float *bf16_rounded_copy(const float *x, size_t n) {
     float *r = mallocCheck(n * sizeof(float));
-#pragma omp parallel for schedule(static) if (n > (1u << 16))
+#pragma omp parallel for schedule(static) if (n > PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) r[i] = round_bf16(x[i]);
     return r;
 }
@@ -72,18 +73,13 @@ void gemm_cpu(const GemmArgs *g) {
     enum CBLAS_TRANSPOSE tb = g->transB ? CblasTrans : CblasNoTrans;
 
     long macs = (long)g->M * g->N * g->K;
-    if (batch > 1 && macs <= SMALL_GEMM_MACS) {
-        int saved = blas_threads_serial_begin();
-#pragma omp parallel for schedule(static)
-        for (int i = 0; i < batch; i++)
-            cblas_sgemm(CblasRowMajor, ta, tb, g->M, g->N, g->K, g->alpha, A + i * a.stride,
-                        a.ld, B + i * b.stride, b.ld, g->beta, g->C + i * c.stride, c.ld);
-        blas_threads_serial_end(saved);
-    } else {
-        for (int i = 0; i < batch; i++)
-            cblas_sgemm(CblasRowMajor, ta, tb, g->M, g->N, g->K, g->alpha, A + i * a.stride,
-                        a.ld, B + i * b.stride, b.ld, g->beta, g->C + i * c.stride, c.ld);
-    }
+    int spread = batch > 1 && macs <= SMALL_GEMM_MACS && macs * batch > PARALLEL_MIN_WORK;
+    int saved_threads = spread ? blas_threads_serial_begin() : 0;
+#pragma omp parallel for schedule(static) if (spread)
+    for (int i = 0; i < batch; i++)
+        cblas_sgemm(CblasRowMajor, ta, tb, g->M, g->N, g->K, g->alpha, A + i * a.stride, a.ld,
+                    B + i * b.stride, b.ld, g->beta, g->C + i * c.stride, c.ld);
+    if (spread) blas_threads_serial_end(saved_threads);
     free(A_bf16);
     free(B_bf16);
 }

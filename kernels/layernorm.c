@@ -9,7 +9,7 @@
 
 void layernorm_forward_cpu(float *out, float *mean, float *rstd, const float *inp,
                            const float *weight, const float *bias, int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * C > PARALLEL_MIN_WORK)
     for (int i = 0; i < N; i++) {
         const float *x = inp + (size_t)i * C;  // (C)
         float *y = out + (size_t)i * C;        // (C)
@@ -29,7 +29,7 @@ void layernorm_backward_cpu(float *dinp, float *dweight, float *dbias, const flo
                             const float *inp, const float *weight, const float *mean,
                             const float *rstd, int N, int C) {
     // dinp = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dout * w
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * C > PARALLEL_MIN_WORK)
     for (int i = 0; i < N; i++) {
         const float *x = inp + (size_t)i * C, *dy = dout + (size_t)i * C;  // (C)
         float *dx = dinp + (size_t)i * C;                                   // (C)
@@ -49,7 +49,7 @@ void layernorm_backward_cpu(float *dinp, float *dweight, float *dbias, const flo
     }
     // dweight = colsum(dout * xhat), dbias = colsum(dout): threads own column
     // blocks so no two write the same parameter.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * C > PARALLEL_MIN_WORK)
     for (int c0 = 0; c0 < C; c0 += COLUMN_BLOCK) {
         int width = C - c0 < COLUMN_BLOCK ? C - c0 : COLUMN_BLOCK;
         double dw[COLUMN_BLOCK] = {0}, db[COLUMN_BLOCK] = {0};

@@ -5,6 +5,10 @@
 #include "kernels/gemm.h"
 #include "kernels/ops.h"
 
+// Loops over less work than this (elements touched) stay on one thread: waking
+// the OpenMP team costs more, and far more on a loaded machine.
+#define PARALLEL_MIN_WORK (1L << 15)
+
 // kernels/memory_cpu.c
 void *alloc_cpu(size_t bytes);
 void free_cpu(void *p);

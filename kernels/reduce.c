@@ -4,14 +4,14 @@
 
 double sumsq_cpu(const float *x, size_t n) {
     double total = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
+#pragma omp parallel for schedule(static) reduction(+ : total) if (n > PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) total += (double)x[i] * x[i];
     return total;
 }
 
 double sum_cpu(const float *x, size_t n) {
     double total = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
+#pragma omp parallel for schedule(static) reduction(+ : total) if (n > PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) total += x[i];
     return total;
 }

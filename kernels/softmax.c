@@ -2,6 +2,7 @@
 // group softmax (over tokens, inner = experts) and router softmaxes (inner = 1).
 #include <math.h>
 
+#include "kernels/fast_exp.h"
 #include "kernels/ops_cpu.h"
 
 // Work is split into (outer index, slice of at most INNER_SLICE inner columns);
@@ -26,7 +27,7 @@ static Slice slice_of(long item, int n, int inner) {
 void softmax_forward_cpu(float *out, const float *inp, int outer, int n, int inner,
                          float scale) {
     long items = (long)outer * slices_per_outer(inner);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)outer * n * inner > PARALLEL_MIN_WORK)
     for (long item = 0; item < items; item++) {
         Slice s = slice_of(item, n, inner);
         const float *x = inp + s.offset;  // (n, width), row stride inner
@@ -34,10 +35,12 @@ void softmax_forward_cpu(float *out, const float *inp, int outer, int n, int inn
         float max[INNER_SLICE], sum[INNER_SLICE];
         for (int i = 0; i < s.width; i++) max[i] = -INFINITY, sum[i] = 0.0f;
         for (int j = 0; j < n; j++)
-            for (int i = 0; i < s.width; i++) max[i] = fmaxf(max[i], scale * x[(size_t)j * inner + i]);
+            for (int i = 0; i < s.width; i++)
+                max[i] = fmaxf(max[i], scale * x[(size_t)j * inner + i]);
         for (int j = 0; j < n; j++)
+#pragma omp simd
             for (int i = 0; i < s.width; i++) {
-                float e = expf(scale * x[(size_t)j * inner + i] - max[i]);
+                float e = fast_expf(scale * x[(size_t)j * inner + i] - max[i]);
                 y[(size_t)j * inner + i] = e;
                 sum[i] += e;
             }
@@ -50,7 +53,7 @@ void softmax_forward_cpu(float *out, const float *inp, int outer, int n, int inn
 void softmax_backward_cpu(float *dinp, const float *dout, const float *out, int outer, int n,
                           int inner, float scale) {
     long items = (long)outer * slices_per_outer(inner);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)outer * n * inner > PARALLEL_MIN_WORK)
     for (long item = 0; item < items; item++) {
         Slice s = slice_of(item, n, inner);
         const float *y = out + s.offset, *dy = dout + s.offset;  // (n, width)

@@ -1,9 +1,11 @@
 // Data parallelism (kernels/comm.h over MPI): collectives across 2 ranks, a dead or
 // hung rank ending the job, and a 2-rank training run matching a 1-rank run.
 //
-// Multi-rank cases re-run this binary (or ./suite) under `mpirun -np 2` with a
-// hard timeout, so a hang fails the test instead of stalling CI. This binary run
-// as `test_dist --comm-worker MODE` is the per-rank program of the comm checks.
+// Multi-rank cases re-run this binary under `mpirun -np 2` with a hard timeout,
+// so a hang fails the test instead of stalling CI. Run as `test_dist
+// --comm-worker MODE` it is the per-rank program of the comm checks; run as
+// `test_dist train ...` it is `suite train` (the suite's objects are linked in).
+// Run from the repository root (make test), where the default data lives.
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,11 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "impls/checkpoint.h"
+#include "impls/model.h"
 #include "kernels/comm.h"
+#include "kernels/common.h"
+#include "suite/commands.h"
+#include "suite/csvio.h"
 #include "tests/testutil.h"
 
-// Only the table's name matters to comm on the host path ("cpu": MPI on host buffers).
-static const Ops host_ops = {.name = "cpu"};
+// comm on the host path: MPI on host buffers.
+static const Ops *const host_ops = &ops_cpu;
 
 // ---- per-rank worker --------------------------------------------------------
 
@@ -58,7 +65,7 @@ static int worker_collectives(Comm *c) {
 // MPI_Finalize / is killed / sleeps instead of joining rank 0's all-reduce.
 static int comm_worker(const char *mode) {
     char err[512];
-    Comm *c = comm_init(&host_ops, 3.0, err, sizeof err);
+    Comm *c = comm_init(host_ops, 3.0, err, sizeof err);
     if (!c) {
         fprintf(stderr, "%s\n", err);
         return 1;
@@ -150,15 +157,138 @@ static void run_with_timeout(char *const argv[], double timeout_s, RunResult *r)
 
 static char self_path[4096];
 
-// mpirun -np 2 <this binary> --comm-worker MODE. Running as root (CI containers)
-// needs Open MPI's explicit opt-in; --oversubscribe lets 2 ranks share 2 cores.
+// One Adam step moves a weight by about lr = 3e-3; rounding differences in the
+// averaged gradient stay orders of magnitude below that.
+#define WEIGHT_TOL 1e-5
+
+// Append the NULL-terminated list `args` to argv at n; returns the new count.
+static int append_args(char **argv, int n, char *const *args) {
+    while (*args) argv[n++] = *args++;
+    argv[n] = NULL;
+    return n;
+}
+
+// Command line prefix that starts `ranks` copies of this binary: plain for one
+// rank (no launcher, no MPI), else mpirun (--oversubscribe: 2 ranks may share
+// 2 cores). Returns the argument count.
+static int launch_prefix(char **argv, int ranks) {
+    static char np[16];
+    snprintf(np, sizeof np, "%d", ranks);
+    char *mpirun[] = {"mpirun", "--oversubscribe", "-np", np, NULL};
+    int n = ranks > 1 ? append_args(argv, 0, mpirun) : 0;
+    argv[n++] = self_path;
+    argv[n] = NULL;
+    return n;
+}
+
 static void run_comm_worker(const char *mode, double timeout_s, RunResult *r) {
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    char *argv[] = {"mpirun", "--oversubscribe", "-np", "2", self_path,
-                    "--comm-worker", (char *)mode, NULL};
+    char *argv[16];
+    int n = launch_prefix(argv, 2);
+    argv[n++] = "--comm-worker";
+    argv[n++] = (char *)mode;
+    argv[n] = NULL;
     run_with_timeout(argv, timeout_s, r);
     printf("-- mpirun %s: status %d after %.1f s\n%s", mode, r->status, r->seconds, r->out);
+}
+
+// ---- training runs ----------------------------------------------------------
+
+// A short tiny run whose LR does not depend on --steps (no warmup, flat
+// schedule), so a run resumed with more steps continues the same trajectory.
+// --shared-stream: every rank count sees the same global batches.
+typedef struct {
+    const char *model;
+    int batch, steps, resume;
+} TrainRun;
+
+static int train_argv(char **argv, int n, const TrainRun *t, const char *out) {
+    static char batch[16], steps[16];
+    snprintf(batch, sizeof batch, "%d", t->batch);
+    snprintf(steps, sizeof steps, "%d", t->steps);
+    char *args[] = {"train", "--model", (char *)t->model, "--device", "cpu", "--out",
+                    (char *)out, "--batch", batch, "--steps", steps, "--seq-len", "16",
+                    "--lr", "3e-3", "--warmup", "0", "--final-lr-frac", "1", "--shared-stream",
+                    "--eval-every", "1000", "--eval-batches", "1", "--quiet",
+                    t->resume ? "--resume" : NULL, NULL};
+    return append_args(argv, n, args);
+}
+
+static void run_train(int ranks, const TrainRun *t, const char *out) {
+    char *argv[48];
+    train_argv(argv, launch_prefix(argv, ranks), t, out);
+    RunResult r;
+    run_with_timeout(argv, 60, &r);
+    printf("-- %d rank(s) %s %d steps%s -> %s: status %d after %.1f s\n", ranks, t->model,
+           t->steps, t->resume ? " (resume)" : "", out, r.status, r.seconds);
+    ck_assert_msg(r.status == 0, "training run failed:\n%s", r.out);
+}
+
+static char tmp_root[] = "/tmp/test_dist_XXXXXX";
+
+static const char *run_dir(const char *name) {
+    static char paths[8][256];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 256, "%s/%s", tmp_root, name);
+    return p;
+}
+
+typedef struct {
+    double loss[64];
+    int rows;
+} Losses;
+
+static int collect_loss(char **fields, int n, long line, void *user) {
+    Losses *l = user;
+    if (line > 1 && n >= 2 && l->rows < 64) l->loss[l->rows++] = atof(fields[1]);
+    return 0;
+}
+
+static Losses read_losses(const char *dir) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    Losses l = {.rows = 0};
+    ck_assert_msg(csv_read(path, collect_loss, &l, err, sizeof err) == 0, "%s", err);
+    return l;
+}
+
+// Parameters of dir/ckpt.safetensors: (total) host floats, malloc'd.
+static float *read_weights(const char *dir, size_t *n) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    ModelConfig cfg;
+    ck_assert_msg(checkpoint_read_config(path, &cfg, err, sizeof err) == 0, "%s", err);
+    Model m;
+    ck_assert_msg(model_create(&m, &cfg, &ops_cpu, PREC_FP32, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(checkpoint_load(path, &m, NULL, err, sizeof err) == 0, "%s", err);
+    *n = m.table.total;
+    float *w = mallocCheck(*n * sizeof(float));
+    memcpy(w, m.params, *n * sizeof(float));
+    model_free(&m);
+    return w;
+}
+
+// Same per-step losses and the same final weights, up to rounding of the
+// gradient average (sum of two half-batch means instead of one full mean).
+static void assert_same_training(const char *dir_a, const char *dir_b) {
+    Losses a = read_losses(dir_a), b = read_losses(dir_b);
+    ck_assert_int_eq(a.rows, b.rows);
+    ck_assert_int_gt(a.rows, 0);
+    for (int i = 0; i < a.rows; i++)
+        ck_assert_msg(fabs(a.loss[i] - b.loss[i]) <= 1e-5 * fabs(a.loss[i]),
+                      "step %d: loss %.8g vs %.8g", i + 1, a.loss[i], b.loss[i]);
+    size_t na, nb;
+    float *wa = read_weights(dir_a, &na), *wb = read_weights(dir_b, &nb);
+    ck_assert_uint_eq(na, nb);
+    double worst = 0;
+    size_t big = 0, where = 0;
+    for (size_t i = 0; i < na; i++) { double d = fabs((double)wa[i] - wb[i]); if (d > 1e-5) { big++; where = i; } worst = fmax(worst, d); }
+    printf("DEBUG big %zu last at %zu\n", big, where); fflush(stdout);
+    printf("-- %s vs %s: %d losses agree, max |weight diff| %.3g over %zu weights\n", dir_a,
+           dir_b, a.rows, worst, na);
+    ck_assert_msg(worst < WEIGHT_TOL, "max |weight diff| %g", worst);
+    free(wa);
+    free(wb);
 }
 
 // ---- tests ------------------------------------------------------------------
@@ -170,7 +300,7 @@ START_TEST(single_process_is_rank_0_of_1) {
     for (size_t i = 0; i < sizeof launcher_vars / sizeof *launcher_vars; i++)
         unsetenv(launcher_vars[i]);
     char err[256] = "";
-    Comm *c = comm_init(&host_ops, 1.0, err, sizeof err);
+    Comm *c = comm_init(host_ops, 1.0, err, sizeof err);
     ck_assert_msg(c != NULL, "comm_init: %s", err);
     ck_assert_int_eq(comm_rank(c), 0);
     ck_assert_int_eq(comm_size(c), 1);
@@ -223,6 +353,80 @@ START_TEST(hung_rank_hits_the_watchdog) {
 }
 END_TEST
 
+static const TrainRun DENSE = {.model = "transformer-tiny", .batch = 8, .steps = 3};
+
+// The 1-rank dense run the others are compared with (made once, shared by tests).
+static const char *dense_reference(void) {
+    const char *dir = run_dir("dense-1rank");
+    char ckpt[512];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt.safetensors", dir);
+    if (access(ckpt, F_OK) != 0) run_train(1, &DENSE, dir);
+    return dir;
+}
+
+START_TEST(two_ranks_train_like_one_dense) {
+    SKIP_WITHOUT_MPIRUN();
+    const char *ref = dense_reference(), *dir = run_dir("dense-2ranks");
+    run_train(2, &DENSE, dir);
+    assert_same_training(ref, dir);
+}
+END_TEST
+
+START_TEST(two_ranks_train_like_one_mot) {
+    SKIP_WITHOUT_MPIRUN();
+    // G = 8: each rank's micro-batch of 8 rows is exactly one group per position.
+    const TrainRun mot = {.model = "mot-tiny/8e", .batch = 16, .steps = 3};
+    const char *one = run_dir("mot-1rank"), *two = run_dir("mot-2ranks");
+    run_train(1, &mot, one);
+    run_train(2, &mot, two);
+    assert_same_training(one, two);
+}
+END_TEST
+
+// Train 2 of DENSE's 3 steps on `first` ranks, resume the last on `then` ranks.
+static void check_resume_across_rank_counts(int first, int then, const char *name) {
+    const char *ref = dense_reference(), *dir = run_dir(name);
+    TrainRun start = DENSE, finish = DENSE;
+    start.steps = 2;
+    finish.resume = 1;
+    run_train(first, &start, dir);
+    run_train(then, &finish, dir);
+    assert_same_training(ref, dir);
+}
+
+START_TEST(two_rank_checkpoint_resumes_on_one) {
+    SKIP_WITHOUT_MPIRUN();
+    check_resume_across_rank_counts(2, 1, "resume-2-then-1");
+}
+END_TEST
+
+START_TEST(one_rank_checkpoint_resumes_on_two) {
+    SKIP_WITHOUT_MPIRUN();
+    check_resume_across_rank_counts(1, 2, "resume-1-then-2");
+}
+END_TEST
+
+START_TEST(killed_rank_ends_a_training_run) {
+    SKIP_WITHOUT_MPIRUN();
+    // Rank 1 runs under `timeout -s KILL`: it is killed mid-training, wherever it is.
+    const char *dir = run_dir("killed");
+    TrainRun t = DENSE;
+    t.steps = 100000;
+    char *rank0[] = {"mpirun", "--oversubscribe", "-np", "1", self_path, NULL};
+    char *rank1[] = {":", "-np", "1", "timeout", "--foreground", "-s", "KILL", "4", self_path,
+                     NULL};
+    char *argv[96];
+    int n = train_argv(argv, append_args(argv, 0, rank0), &t, dir);
+    train_argv(argv, append_args(argv, n, rank1), &t, dir);
+    RunResult r;
+    run_with_timeout(argv, 60, &r);
+    printf("-- killed rank: status %d after %.1f s\n%s", r.status, r.seconds, r.out);
+    ck_assert_msg(r.status > 0, "status %d (0 = success, -1 = hung)", r.status);
+    ck_assert_msg(r.seconds < 30, "the job took %.1f s to end", r.seconds);
+    ck_assert_ptr_nonnull(strstr(r.out, "137"));  // timeout's exit code for a SIGKILLed child
+}
+END_TEST
+
 static Suite *dist_suite(void) {
     Suite *s = suite_create("dist");
     TCase *comm = tcase_create("comm");
@@ -233,16 +437,34 @@ static Suite *dist_suite(void) {
     tcase_add_test(comm, killed_rank_ends_the_job);
     tcase_add_test(comm, hung_rank_hits_the_watchdog);
     suite_add_tcase(s, comm);
+    // Each run is a separate process with its own hard timeout; the first one may
+    // tokenize the bundled sample into the token cache.
+    TCase *train = tcase_create("train");
+    tcase_set_timeout(train, 180);
+    tcase_add_test(train, two_ranks_train_like_one_dense);
+    tcase_add_test(train, two_ranks_train_like_one_mot);
+    tcase_add_test(train, two_rank_checkpoint_resumes_on_one);
+    tcase_add_test(train, one_rank_checkpoint_resumes_on_two);
+    tcase_add_test(train, killed_rank_ends_a_training_run);
+    suite_add_tcase(s, train);
     return s;
 }
 
 int main(int argc, char **argv) {
+    // Open MPI refuses to start as root (CI containers) without this opt-in.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     if (argc == 3 && !strcmp(argv[1], "--comm-worker")) return comm_worker(argv[2]);
+    if (argc > 1 && !strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
     ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
-    if (n <= 0) {
-        fprintf(stderr, "test_dist: cannot resolve /proc/self/exe\n");
+    if (n <= 0 || !mkdtemp(tmp_root)) {
+        fprintf(stderr, "test_dist: cannot resolve /proc/self/exe or create %s\n", tmp_root);
         return 1;
     }
     self_path[n] = '\0';
-    return test_run_suite(dist_suite());
+    int rc = test_run_suite(dist_suite());
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "test_dist: could not remove %s\n", tmp_root);
+    return rc;
 }

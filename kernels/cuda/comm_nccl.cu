@@ -61,26 +61,46 @@ static void wait_collective(NcclComm *c, const char *what, ncclResult_t launched
     }
 }
 
-extern "C" int nccl_select_device(int local_rank, char *err, size_t errlen) {
+// The GPU of this node's local_rank: GPU local_rank, or GPU 0 when the launcher
+// shows each rank a single GPU (srun --gpus-per-task, CUDA_VISIBLE_DEVICES per rank).
+static int rank_device(int local_rank, int *device, char *err, size_t errlen) {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         snprintf(err, errlen, "comm: cannot count GPUs: %s", cudaGetErrorString(e));
         return 0;
     }
-    // One visible GPU: the launcher bound this rank to it (srun --gpus-per-task,
-    // CUDA_VISIBLE_DEVICES per rank). Several: this rank takes GPU local_rank.
-    int device = count == 1 ? 0 : local_rank;
-    if (device >= count) {
+    *device = count == 1 ? 0 : local_rank;
+    if (*device >= count) {
         snprintf(err, errlen,
                  "comm: local rank %d needs GPU %d but this node shows %d GPUs: launch at most "
                  "%d ranks per node (mpirun --npernode %d / srun --ntasks-per-node=%d)",
-                 local_rank, device, count, count, count, count);
+                 local_rank, *device, count, count, count, count);
         return 0;
     }
-    e = cudaSetDevice(device);
+    return 1;
+}
+
+extern "C" int nccl_select_device(int local_rank, char *err, size_t errlen) {
+    int device;
+    if (!rank_device(local_rank, &device, err, errlen)) return 0;
+    cudaError_t e = cudaSetDevice(device);
     if (e != cudaSuccess) {
         snprintf(err, errlen, "comm: cudaSetDevice(%d): %s", device, cudaGetErrorString(e));
+        return 0;
+    }
+    return 1;
+}
+
+extern "C" int nccl_check_device(int local_rank, char *err, size_t errlen) {
+    int want, current = -1;
+    if (!rank_device(local_rank, &want, err, errlen)) return 0;
+    cudaGetDevice(&current);
+    if (current != want) {
+        snprintf(err, errlen,
+                 "comm: local rank %d should run on GPU %d but the CUDA table was created on "
+                 "GPU %d (ops_cuda() must call nccl_select_device before creating its context)",
+                 local_rank, want, current);
         return 0;
     }
     return 1;

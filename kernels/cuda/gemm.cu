@@ -15,10 +15,14 @@
 // operands inside the products, as the CPU path emulates with round_bf16().
 #include "kernels/cuda/ops_cuda.h"
 
+// The contiguous row stride of a stored (rows, cols) operand; cuBLAS wants >= 1
+// even when cols is 0 (K = 0).
+static int contiguous_ld(int cols) { return cols > 0 ? cols : 1; }
+
 void cuda_gemm(const GemmArgs *g) {
     if (g->M == 0 || g->N == 0) return;
-    int lda = g->lda ? g->lda : (g->transA ? g->M : g->K);
-    int ldb = g->ldb ? g->ldb : (g->transB ? g->K : g->N);
+    int lda = g->lda ? g->lda : contiguous_ld(g->transA ? g->M : g->K);
+    int ldb = g->ldb ? g->ldb : contiguous_ld(g->transB ? g->K : g->N);
     int ldc = g->ldc ? g->ldc : g->N;
     int batch = g->batch ? g->batch : 1;
     cublasComputeType_t compute = g->bf16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F;

@@ -23,10 +23,14 @@ void cuda_free(void *p) {
     cudaCheck(cudaFree(p));
 }
 
-// The host sources of this project are pageable (malloc), so the copy is staged
-// before cudaMemcpyAsync returns and the caller may reuse host_src at once.
+// Callers free or refill host_src as soon as this returns (model_create, batch
+// uploads). The CUDA documentation only says the driver "may" stage pageable
+// memory before returning, so the copy is waited for. Uploads happen once per
+// step, right after the step's sumsq has synchronised anyway, so this costs
+// nothing measurable.
 void cuda_to_device(void *dst, const void *host_src, size_t bytes) {
     cudaCheck(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, cuda_stream()));
+    cudaCheck(cudaStreamSynchronize(cuda_stream()));
 }
 
 void cuda_to_host(void *host_dst, const void *src, size_t bytes) {

@@ -1,10 +1,15 @@
 // The CUDA op table and the backend context it runs in: one stream, one cuBLAS
 // handle with its workspace, and grow-only scratch buffers. The context lives on
-// the device that is current at the first ops_cuda() call (multi-GPU runs select
-// theirs first, kernels/comm_nccl.h).
+// this rank's GPU (GPU local_rank under mpirun/srun, kernels/comm_nccl.h), which
+// is made current before anything is created on it.
 #include <stdio.h>
 
 #include "kernels/cuda/ops_cuda.h"
+
+extern "C" {
+#include "kernels/comm_launcher.h"
+#include "kernels/comm_nccl.h"
+}
 
 // cuBLAS's recommended workspace for Hopper; also enough for Ampere.
 enum { CUBLAS_WORKSPACE_BYTES = 32 << 20 };
@@ -90,7 +95,7 @@ static const Ops cuda_ops_table = {
 };
 
 extern "C" const Ops *ops_cuda(const char **why) {
-    static char reason[256];
+    static char reason[512];
     if (context_ready) return &cuda_ops_table;
     int count = 0;
     cudaError_t status = cudaGetDeviceCount(&count);
@@ -100,6 +105,10 @@ extern "C" const Ops *ops_cuda(const char **why) {
                      cudaGetErrorString(status));
         else
             snprintf(reason, sizeof reason, "no CUDA device found (cudaGetDeviceCount = 0)");
+        if (why) *why = reason;
+        return NULL;
+    }
+    if (!nccl_select_device(launcher_env().local_rank, reason, sizeof reason)) {
         if (why) *why = reason;
         return NULL;
     }
