@@ -17,8 +17,6 @@
 #include "datasets/tokenizer.h"
 #include "kernels/common.h"
 
-#define SKIP_HINT "or pass --skip-bad to count and skip it"
-
 // Where one shard's cache lives and what a valid cache of it must record.
 typedef struct {
     const char *source;
@@ -80,7 +78,7 @@ static int tokenize_shard(const ShardPlan *plan, const Tokenizer *tok, Tokenizer
     }
     token_ids_free(&ids);
     if (got == 0 && meta.num_docs == 0 && !opt->skip_bad) {
-        snprintf(err, errlen, "%s:%llu: no documents in this shard (empty file?); remove it from the data, " SKIP_HINT,
+        snprintf(err, errlen, "%s:%llu: no documents in this shard (empty file?); remove it from the data, " SKIP_BAD_HINT,
                  plan->source, (unsigned long long)shard_reader_line(reader));
         got = -1;
     }
@@ -168,6 +166,10 @@ static Dataset *open_token_file(const char *spec, char *err, size_t errlen) {
     Dataset *ds = dataset_new(1);
     TokCacheStatus st = tok_cache_open(spec, &ds->shards[0], err, errlen);
     if (st == TOK_CACHE_MISSING) snprintf(err, errlen, "%s: no such token cache", spec);
+    if (st == TOK_CACHE_DAMAGED) {  // only the source can make it again
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, "; delete it and open its source shard to rebuild it");
+    }
     if (st != TOK_CACHE_OK || dataset_index(ds, spec, err, errlen) != 0) {
         dataset_close(ds);
         return NULL;

@@ -76,6 +76,8 @@ void piece_splitter_init(PieceSplitter *s, const pcre2_code *pattern) {
     s->pattern = pattern;
     s->match = pcre2_match_data_create_from_pattern(pattern, NULL);
     if (!s->match) die("out of memory creating PCRE2 match data");
+    size_t jit_size = 0;
+    s->jit = pcre2_pattern_info(pattern, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
 }
 
 void piece_splitter_free(PieceSplitter *s) {
@@ -131,9 +133,12 @@ void piece_splitter_begin(PieceSplitter *s, const char *text, size_t len) {
 
 int piece_splitter_next(PieceSplitter *s, const char **piece, size_t *n) {
     if (s->offset >= s->subject_len) return 0;
-    // The subject is valid UTF-8 by construction, so PCRE2 need not check it again.
-    int rc = pcre2_match(s->pattern, (PCRE2_SPTR)s->subject, s->subject_len, s->offset,
-                         PCRE2_NO_UTF_CHECK, s->match, NULL);
+    // The subject is valid UTF-8 by construction, so PCRE2 need not check it again
+    // (and the JIT entry point never does).
+    int rc = s->jit ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)s->subject, s->subject_len, s->offset, 0,
+                                      s->match, NULL)
+                    : pcre2_match(s->pattern, (PCRE2_SPTR)s->subject, s->subject_len, s->offset,
+                                  PCRE2_NO_UTF_CHECK, s->match, NULL);
     PCRE2_SIZE *span = pcre2_get_ovector_pointer(s->match);
     // Every character is a letter, number, space or other, so a match always
     // starts right here and is never empty.

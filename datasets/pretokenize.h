@@ -12,6 +12,7 @@ pcre2_code *gpt2_pattern_compile(char *err, size_t errlen);
 typedef struct {
     const pcre2_code *pattern;
     pcre2_match_data *match;
+    int jit;                 // the pattern is JIT-compiled: call the JIT directly
     const char *text;        // the caller's bytes
     const char *subject;     // what the pattern runs on: text, or clean below
     size_t subject_len, offset;

@@ -9,8 +9,6 @@
 
 enum { READ_CHUNK_BYTES = 1 << 20 };
 
-#define SKIP_HINT "or pass --skip-bad to count and skip it"
-
 struct ShardReader {
     char path[4096];
     ByteSource *src;
@@ -65,7 +63,7 @@ static int fill(ShardReader *r, char *err, size_t errlen) {
         if (got == 0) return 0;
         if (!r->skip_bad) {
             size_t n = strlen(err);
-            snprintf(err + n, errlen - n, " after line %llu; re-download the file, " SKIP_HINT,
+            snprintf(err + n, errlen - n, " after line %llu; re-download the file, " SKIP_BAD_HINT,
                      (unsigned long long)r->line_no);
             return -1;
         }
@@ -136,10 +134,10 @@ int shard_reader_next(ShardReader *r, const char **text, size_t *len, char *err,
             continue;
         }
         if (!doc)
-            snprintf(err, errlen, "%s:%llu: malformed JSON (%s, column %d); fix or remove the line, " SKIP_HINT,
+            snprintf(err, errlen, "%s:%llu: malformed JSON (%s, column %d); fix or remove the line, " SKIP_BAD_HINT,
                      r->path, (unsigned long long)r->line_no, jerr.text, jerr.column);
         else
-            snprintf(err, errlen, "%s:%llu: no \"text\" string field; every line must be a JSON object with a \"text\" string, " SKIP_HINT,
+            snprintf(err, errlen, "%s:%llu: no \"text\" string field; every line must be a JSON object with a \"text\" string, " SKIP_BAD_HINT,
                      r->path, (unsigned long long)r->line_no);
         return -1;
     }

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The fix named by every message about bad data that skip_bad would skip.
+#define SKIP_BAD_HINT "or pass --skip-bad to count and skip it"
+
 typedef struct ShardReader ShardReader;
 
 ShardReader *shard_reader_open(const char *path, int skip_bad, char *err, size_t errlen);

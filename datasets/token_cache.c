@@ -71,7 +71,8 @@ TokCacheStatus tok_cache_open(const char *path, TokCache *c, char *err, size_t e
                c->header.header_bytes != sizeof(TokCacheHeader)) {
         snprintf(why, sizeof why, "format version %u, this build reads %d", c->header.version,
                  TOK_CACHE_VERSION);
-    } else if (expected_file_bytes(&c->header) != (size_t)st.st_size) {
+    } else if (c->header.num_tokens > (uint64_t)st.st_size || c->header.num_docs > (uint64_t)st.st_size ||
+               expected_file_bytes(&c->header) != (size_t)st.st_size) {  // first two: no overflow
         snprintf(why, sizeof why, "%lld bytes but the header promises %zu (truncated?)",
                  (long long)st.st_size, expected_file_bytes(&c->header));
     }
@@ -124,7 +125,8 @@ TokCacheWriter *tok_cache_writer_begin(const char *path, char *err, size_t errle
     snprintf(w->tmp_path, sizeof w->tmp_path, "%s.%ld.tmp", path, (long)getpid());
     w->f = fopen(w->tmp_path, "wb");
     if (!w->f) {
-        snprintf(err, errlen, "%s: cannot create token cache: %s", w->tmp_path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot create token cache: %s; point MOT_CACHE_DIR at a writable folder",
+                 w->tmp_path, strerror(errno));
         free(w);
         return NULL;
     }
@@ -178,7 +180,7 @@ int tok_cache_writer_finish(TokCacheWriter *w, const TokCacheHeader *meta, char 
     static const uint8_t zeros[8] = {0};
     size_t pad = padded_token_bytes(h.num_tokens) - (size_t)h.num_tokens * 2;
     int ok = fwrite(zeros, 1, pad, w->f) == pad &&
-             fwrite(w->doc_starts, 8, (size_t)w->num_docs, w->f) == w->num_docs &&
+             (w->num_docs == 0 || fwrite(w->doc_starts, 8, (size_t)w->num_docs, w->f) == w->num_docs) &&
              fseek(w->f, 0, SEEK_SET) == 0 && fwrite(&h, sizeof h, 1, w->f) == 1 &&
              fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
     ok = (fclose(w->f) == 0) && ok;

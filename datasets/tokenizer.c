@@ -142,27 +142,35 @@ static int load_encoder(Tokenizer *tok, const char *path, json_t **encoder, char
     for (int i = 0; i < 324; i++) byte_of_cp[i] = -1;
     for (int b = 0; b < 256; b++) byte_of_cp[cp_of_byte[b]] = b;
 
-    // First pass: token lengths and ids; second: the bytes themselves.
+    // Decode every spelling into `spelled` (in file order), then lay the bytes
+    // out in id order so that decoding is one lookup per id.
+    enum { MAX_SPELLING = 1024 };  // GPT-2's longest spelling is 256 bytes
+    size_t used = 0, cap = (size_t)GPT2_VOCAB_SIZE * 8;  // grown if needed
+    char *spelled = mallocCheck(cap);
+    size_t *at = mallocCheck(GPT2_VOCAB_SIZE * sizeof *at), *n = callocCheck(GPT2_VOCAB_SIZE, sizeof *n);
     const char *spelling;
     json_t *value;
-    char **raw = callocCheck(GPT2_VOCAB_SIZE, sizeof *raw);
-    size_t *raw_len = callocCheck(GPT2_VOCAB_SIZE, sizeof *raw_len), total = 0;
     int rc = 0, single_bytes = 0;
     json_object_foreach(*encoder, spelling, value) {
         json_int_t id = json_is_integer(value) ? json_integer_value(value) : -1;
-        char bytes[1024];
-        size_t n;
-        if (id < 0 || id >= GPT2_VOCAB_SIZE || raw[id] || strlen(spelling) >= sizeof bytes ||
-            decode_token_spelling(spelling, byte_of_cp, bytes, &n) != 0) {
+        char bytes[MAX_SPELLING];
+        size_t len_id;
+        if (id < 0 || id >= GPT2_VOCAB_SIZE || n[id] || strlen(spelling) >= sizeof bytes ||
+            decode_token_spelling(spelling, byte_of_cp, bytes, &len_id) != 0 || len_id == 0) {
             snprintf(err, errlen, "%s: bad entry \"%.40s\" (id out of range, repeated, or not in the GPT-2 byte alphabet); restore the genuine file", path, spelling);
             rc = -1;
             break;
         }
-        raw[id] = mallocCheck(n + 1);
-        memcpy(raw[id], bytes, n);
-        raw_len[id] = n;
-        total += n;
-        if (n == 1) {
+        if (used + len_id > cap) {
+            cap *= 2;
+            spelled = realloc(spelled, cap);
+            if (!spelled) die("out of memory loading %s", path);
+        }
+        memcpy(spelled + used, bytes, len_id);
+        at[id] = used;
+        n[id] = len_id;
+        used += len_id;
+        if (len_id == 1) {
             tok->byte_id[(unsigned char)bytes[0]] = (int)id;
             single_bytes++;
         }
@@ -172,19 +180,19 @@ static int load_encoder(Tokenizer *tok, const char *path, json_t **encoder, char
         rc = -1;
     }
     if (rc == 0) {
-        tok->token_bytes = mallocCheck(total);
+        tok->token_bytes = mallocCheck(used);
         tok->token_off = mallocCheck((GPT2_VOCAB_SIZE + 1) * sizeof *tok->token_off);
         size_t off = 0;
         for (int id = 0; id < GPT2_VOCAB_SIZE; id++) {
             tok->token_off[id] = (uint32_t)off;
-            memcpy(tok->token_bytes + off, raw[id], raw_len[id]);
-            off += raw_len[id];
+            memcpy(tok->token_bytes + off, spelled + at[id], n[id]);
+            off += n[id];
         }
         tok->token_off[GPT2_VOCAB_SIZE] = (uint32_t)off;
     }
-    for (int id = 0; id < GPT2_VOCAB_SIZE; id++) free(raw[id]);
-    free(raw);
-    free(raw_len);
+    free(spelled);
+    free(at);
+    free(n);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 # Shared setup of every figure. The caller (`suite run`, via suite/experiment_plot.c)
 # runs: gnuplot -e "set loadpath 'ROOT/plots'; dir = 'RESULTS/<experiment>-<scale>'" <figure>.gp
 # dir holds plot.dat (one index block per curve: step, loss) and plot-vars.gp
-# (name, plot_title, ylabel, n_curves, titles[], switch_step).
+# (name, plot_title, ylabel, n_curves, titles[], switch_step, point_every).
 load dir.'/plot-vars.gp'
 data = dir.'/plot.dat'
 

@@ -9,6 +9,6 @@ do for [format in 'png svg'] {
     }
     set termoption noenhanced
     set output dir.'/'.name.'.'.format
-    plot for [i=1:n_curves] data index (i - 1) using 1:2 with linespoints ls ((i - 1) % 8 + 1) title titles[i]
+    plot for [i=1:n_curves] data index (i - 1) using 1:2 with linespoints ls ((i - 1) % 8 + 1) pointinterval point_every title titles[i]
 }
 set output

@@ -1,0 +1,343 @@
+// Experiment definitions and the runner: every definition expands to the runs
+// SPEC §5 lists at each scale with models the registry knows; malformed files
+// fail with file:line; the runner skips finished runs and resumes the others
+// (against a fake `suite` binary, so nothing is trained).
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "impls/model.h"
+#include "suite/experiment.h"
+#include "suite/experiment_plot.h"
+#include "suite/experiment_run.h"
+#include "suite/paths.h"
+#include "suite/results.h"
+#include "tests/testutil.h"
+
+typedef struct {
+    const char *experiment;
+    const char *runs[N_SCALES][6];  // NULL-terminated per scale
+} Expected;
+
+#define FIG_PARAMS_RUNS                                                                    \
+    {"Transformer-Medium", "MoT-Medium/8E", "MoT-Medium/32E", "MoT-Medium/128E",           \
+     "MoT-Medium/32E uniform", NULL}
+#define GRANULARITY_RUNS {"MoT-Medium/32E/1", "MoT-Medium/32E/8", "MoT-Medium/32E/16", "MoT-Medium/32E/32", NULL}
+#define SMOE_RUNS {"MoT-Medium/32E/16", "EC-Medium/32E", "TC-Medium/32E", NULL}
+#define SPEEDUP_RUNS {"Transformer-Base", "MoT-Base/32E", "MoT-Base/64E/16", NULL}
+#define PRECISION_RUNS                                                                    \
+    {"MoT-Medium/32E (mixed)", "EC-Medium/32E (mixed)", "MoT-Medium/32E (bf16)",          \
+     "EC-Medium/32E (bf16)", NULL}
+#define DOWNSTREAM_RUNS {"Transformer-Medium", "MoT-Medium/32E/1", "MoT-Medium/32E/16", NULL}
+
+// SPEC §5, per scale (paper, small, tiny). Small and tiny have one model size,
+// so the Base transition run exists at paper scale only.
+static const Expected EXPECTED[] = {
+    {"fig-params", {FIG_PARAMS_RUNS, FIG_PARAMS_RUNS, FIG_PARAMS_RUNS}},
+    {"fig-granularity", {GRANULARITY_RUNS, GRANULARITY_RUNS, GRANULARITY_RUNS}},
+    {"fig-smoe", {SMOE_RUNS, SMOE_RUNS, SMOE_RUNS}},
+    {"fig-speedup", {SPEEDUP_RUNS, SPEEDUP_RUNS, SPEEDUP_RUNS}},
+    {"table-precision", {PRECISION_RUNS, PRECISION_RUNS, PRECISION_RUNS}},
+    {"fig-transition",
+     {{"MoT-Medium/32E to TC", "MoT-Base/32E to TC", NULL},
+      {"MoT-Medium/32E to TC", NULL},
+      {"MoT-Medium/32E to TC", NULL}}},
+    {"table-downstream", {DOWNSTREAM_RUNS, DOWNSTREAM_RUNS, DOWNSTREAM_RUNS}},
+};
+enum { N_EXPECTED = sizeof(EXPECTED) / sizeof(EXPECTED[0]) };
+
+START_TEST(test_every_definition_expands_to_the_spec_runs) {
+    char names[64][EXP_NAME_LEN], err[1024];
+    int n = experiment_list_names(".", names, 64);
+    ck_assert_int_eq(n, N_EXPECTED);
+    for (int i = 0; i < N_EXPECTED; i++)
+        for (int s = 0; s < N_SCALES; s++) {
+            Experiment e;
+            int rc = experiment_load_by_name(".", EXPECTED[i].experiment, (Scale)s, &e, err, sizeof err);
+            ck_assert_msg(rc == 0, "%s", err);
+            int k = 0;
+            for (; EXPECTED[i].runs[s][k]; k++) {
+                ck_assert_int_lt(k, e.n_runs);
+                ck_assert_str_eq(e.runs[k].name, EXPECTED[i].runs[s][k]);
+            }
+            ck_assert_msg(k == e.n_runs, "%s at %s: %d runs, expected %d", e.name,
+                          scale_name((Scale)s), e.n_runs, k);
+            experiment_free(&e);
+        }
+}
+END_TEST
+
+// Every model exists, G fits the batch, and the paper scale trains the paper's
+// models on C4 for the paper's steps.
+START_TEST(test_every_run_is_trainable_as_defined) {
+    char names[64][EXP_NAME_LEN], err[1024];
+    int n = experiment_list_names(".", names, 64);
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < N_SCALES; s++) {
+            Experiment e;
+            ck_assert_msg(!experiment_load_by_name(".", names[i], (Scale)s, &e, err, sizeof err), "%s", err);
+            for (int r = 0; r < e.n_runs; r++) {
+                const RunSpec *run = &e.runs[r];
+                ModelConfig cfg;
+                ck_assert_msg(!model_config_by_name(run->model, &cfg, err, sizeof err), "%s: %s", names[i], err);
+                int G = cfg.group_size > 0 ? cfg.group_size : 1;
+                ck_assert_msg(run->batch % G == 0, "%s %s: batch %d, G %d", names[i], run->name, run->batch, G);
+                int T = run->seq_len ? run->seq_len : cfg.max_seq_len;
+                ck_assert_int_le(T, cfg.max_seq_len);
+                if (s == SCALE_PAPER) {
+                    ck_assert_str_eq(run->data, "c4");
+                    ck_assert_int_eq(run->batch, 256);
+                    ck_assert_int_eq(T, 256);
+                    ck_assert_msg(strstr(run->model, "medium") || strstr(run->model, "base"), "%s", run->model);
+                }
+                if (s == SCALE_TINY) {
+                    ck_assert_msg(strstr(run->model, "-tiny"), "%s", run->model);
+                    ck_assert_int_le(run->steps, 200);
+                }
+            }
+            experiment_free(&e);
+        }
+}
+END_TEST
+
+static void expect_error(const char *file, const char *needle) {
+    char path[256], err[1024];
+    snprintf(path, sizeof path, "tests/data/experiments/%s", file);
+    Experiment e;
+    ck_assert_int_eq(experiment_load(path, SCALE_TINY, &e, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, needle), "error '%s' lacks '%s'", err, needle);
+}
+
+START_TEST(test_malformed_files_name_file_and_line) {
+    expect_error("bad-key.yaml", "tests/data/experiments/bad-key.yaml:14: unknown key 'stpes'");
+    expect_error("bad-scale.yaml", "tests/data/experiments/bad-scale.yaml:10: unknown scale 'tny'");
+    expect_error("bad-value.yaml", "tests/data/experiments/bad-value.yaml:7: steps: 'ten' is not an integer");
+    expect_error("bad-flag.yaml", "tests/data/experiments/bad-flag.yaml:11: flag --steps is set by `suite run`");
+    expect_error("bad-syntax.yaml", "tests/data/experiments/bad-syntax.yaml:6: YAML syntax error");
+    expect_error("missing.yaml", "missing.yaml: cannot open");
+    // The name must match the file, so `suite run NAME` finds what it runs.
+    char err[1024];
+    Experiment e;
+    ck_assert_int_eq(experiment_load_by_name(".", "fig-parms", SCALE_TINY, &e, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "unknown experiment 'fig-parms'") && strstr(err, "fig-params"), "%s", err);
+}
+END_TEST
+
+// Per-scale values, run overrides and a run absent at small/tiny.
+START_TEST(test_values_per_scale_and_overrides) {
+    char err[1024];
+    Experiment e;
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_PAPER, &e, err, sizeof err), "%s", err);
+    ck_assert_int_eq(e.n_runs, 3);
+    ck_assert_str_eq(e.runs[2].model, "mot-medium/32e");
+    ck_assert_int_eq(e.runs[0].steps, 1000);
+    experiment_free(&e);
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err, sizeof err), "%s", err);
+    ck_assert_int_eq(e.n_runs, 2);
+    ck_assert_str_eq(e.runs[1].model, "mot-tiny/8e");
+    ck_assert_str_eq(e.runs[1].slug, "mot_8e");
+    ck_assert_int_eq(e.runs[1].seq_len, 32);
+    ck_assert_double_eq_tol(e.runs[1].lr, 1e-3, 1e-12);
+    ck_assert_double_eq(e.runs[0].lr, 0);
+    experiment_free(&e);
+}
+END_TEST
+
+static int has_arg_pair(const StrList *l, const char *a, const char *b) {
+    for (int i = 0; i + 1 < l->count; i++)
+        if (!strcmp(l->items[i], a) && !strcmp(l->items[i + 1], b)) return 1;
+    return 0;
+}
+
+// The key follows the configuration, not where the data happens to live.
+START_TEST(test_train_args_and_key) {
+    char err[1024], key1[17], key2[17], key3[17];
+    Experiment e;
+    ck_assert_msg(!experiment_load_by_name(".", "fig-transition", SCALE_SMALL, &e, err, sizeof err), "%s", err);
+    RunnerOptions o = {.root = ".", .results = "/tmp/unused"};
+    StrList a = {0}, b = {0}, c = {0};
+    setenv("MOT_STANDIN_DIR", "tests", 1);
+    ck_assert_msg(!runner_train_args(&e, &e.runs[0], &o, &a, key1, err, sizeof err), "%s", err);
+    setenv("MOT_STANDIN_DIR", "tests/data", 1);
+    ck_assert(!runner_train_args(&e, &e.runs[0], &o, &b, key2, err, sizeof err));
+    ck_assert_str_eq(key1, key2);
+    ck_assert(has_arg_pair(&a, "--train-data", "tests/standin-train.*.json.gz"));
+    ck_assert(has_arg_pair(&a, "--model", "mot-mini/32e"));
+    ck_assert(has_arg_pair(&a, "--transition-at", "3000"));
+    ck_assert(has_arg_pair(&a, "--tag", "experiment=fig-transition"));
+    ck_assert(has_arg_pair(&a, "--out", "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc"));
+    e.runs[0].steps++;  // any change of configuration changes the key
+    ck_assert(!runner_train_args(&e, &e.runs[0], &o, &c, key3, err, sizeof err));
+    ck_assert_str_ne(key1, key3);
+    setenv("MOT_STANDIN_DIR", "/nonexistent", 1);
+    StrList d = {0};
+    ck_assert_int_eq(runner_train_args(&e, &e.runs[0], &o, &d, key3, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "MOT_STANDIN_DIR"), "%s", err);
+    unsetenv("MOT_STANDIN_DIR");
+    strlist_free(&a);
+    strlist_free(&b);
+    strlist_free(&c);
+    strlist_free(&d);
+    experiment_free(&e);
+}
+END_TEST
+
+static void write_file(const char *dir, const char *name, const char *text) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int count_lines(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = 0;
+    for (int c; (c = fgetc(f)) != EOF;) n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+// A fake `suite`: logs its arguments, then leaves a finished run in --out.
+static const char *FAKE_SUITE =
+    "#!/bin/sh\n"
+    "echo \"$*\" >> \"$FAKE_SUITE_LOG\"\n"
+    "prev=''; out=''\n"
+    "for a in \"$@\"; do [ \"$prev\" = --out ] && out=\"$a\"; prev=\"$a\"; done\n"
+    "printf '{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 5.5, \"diverged_at\": null}' > \"$out/status.json\"\n"
+    "printf 'step,tokens,eval_loss,mode\\n10,10240,5.5,mot\\n' > \"$out/eval.csv\"\n";
+
+START_TEST(test_resume_reruns_nothing_that_finished) {
+    char tmp[] = "/tmp/mot-runner-XXXXXX", err[1024], exe[PATH_MAX], path[PATH_MAX],
+         log[PATH_MAX], dir[2][PATH_MAX];
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    snprintf(exe, sizeof exe, "%s/fake-suite", tmp);
+    write_file(tmp, "fake-suite", FAKE_SUITE);
+    chmod(exe, 0755);
+    snprintf(log, sizeof log, "%s/invocations", tmp);
+    setenv("FAKE_SUITE_LOG", log, 1);
+
+    Experiment e;
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err, sizeof err), "%s", err);
+    RunnerOptions o = {.root = ".", .results = tmp, .exe = exe};
+    // Run 0 finished earlier; run 1 was interrupted at step 4.
+    for (int r = 0; r < 2; r++) {
+        StrList args = {0};
+        char key[17], text[64];
+        ck_assert(!runner_train_args(&e, &e.runs[r], &o, &args, key, err, sizeof err));
+        runner_run_dir(&o, &e, &e.runs[r], dir[r], sizeof dir[r]);
+        ck_assert(!make_dirs(dir[r], err, sizeof err));
+        snprintf(text, sizeof text, "key %s\n", key);
+        write_file(dir[r], "train.args", text);
+        write_file(dir[r], "status.json", r == 0 ? "{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 6.0}"
+                                                 : "{\"status\": \"running\", \"step\": 4}");
+        ck_assert_int_eq(runner_run_state(dir[r], key), r == 0 ? RUN_FINISHED : RUN_RESUME);
+        ck_assert_int_eq(runner_run_state(dir[r], "0123456789abcdef"), RUN_STALE);
+        strlist_free(&args);
+    }
+    ck_assert_int_eq(runner_run_experiment(&e, &o), 0);
+    ck_assert_int_eq(count_lines(log), 1);  // only the interrupted run, resumed
+    FILE *f = fopen(log, "r");
+    char line[4096];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_msg(strstr(line, dir[1]) && strstr(line, "--resume") && strstr(line, "--model mot-tiny/8e"), "%s", line);
+    ck_assert_ptr_null(strstr(line, dir[0]));
+
+    // A second pass finds everything finished and runs nothing.
+    ck_assert_int_eq(runner_run_experiment(&e, &o), 0);
+    ck_assert_int_eq(count_lines(log), 1);
+
+    // The summary lists both runs with their own final losses.
+    ResultSet rs;
+    snprintf(path, sizeof path, "%s/resume-demo-tiny", tmp);
+    ck_assert_msg(!results_load(path, &rs, err, sizeof err), "%s", err);
+    ck_assert_int_eq(rs.n_runs, 2);
+    ck_assert_str_eq(rs.runs[0].status, "finished");
+    ck_assert_double_eq_tol(rs.runs[0].final_eval_loss, 6.0, 1e-9);
+    ck_assert_double_eq_tol(rs.runs[1].final_eval_loss, 5.5, 1e-9);
+    ck_assert_int_eq(rs.n_evals, 1);
+    results_free(&rs);
+
+    // An edited definition re-runs the edited run from scratch, keeping the old one.
+    e.runs[0].steps = 11;
+    ck_assert_int_eq(runner_run_experiment(&e, &o), 0);
+    ck_assert_int_eq(count_lines(log), 2);
+    snprintf(path, sizeof path, "%s.old-", dir[0]);
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "ls -d '%s'* > /dev/null", path);
+    ck_assert_int_eq(system(probe), 0);
+
+    experiment_free(&e);
+    snprintf(probe, sizeof probe, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(probe), 0);
+}
+END_TEST
+
+static long file_size(const char *dir, const char *name, const char *ext) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+    struct stat st;
+    return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+// Every figure script renders a PNG and an SVG from curves shaped like real ones
+// (a transition run has an MoT and a TC phase; the precision table plots the
+// training loss).
+START_TEST(test_every_figure_renders) {
+    char names[64][EXP_NAME_LEN], err[1024], tmp[] = "/tmp/mot-plots-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    int n = experiment_list_names(".", names, 64);
+    for (int i = 0; i < n; i++) {
+        Experiment e;
+        ck_assert(!experiment_load_by_name(".", names[i], SCALE_TINY, &e, err, sizeof err));
+        ResultSet rs = {0};
+        rs.evals = calloc(64 * e.n_runs, sizeof(CurvePoint));
+        rs.train = calloc(64 * e.n_runs, sizeof(CurvePoint));
+        for (int r = 0; r < e.n_runs; r++)
+            for (int k = 1; k <= 10; k++) {
+                int tc = k > 9 && e.runs[r].n_flags;  // the transition's last eval as TC
+                CurvePoint p = {.step = k * 10, .loss = 8.0 - 0.2 * k - 0.1 * r};
+                snprintf(p.run, sizeof p.run, "%s", e.runs[r].name);
+                snprintf(p.mode, sizeof p.mode, "%s", tc ? "tc" : "mot");
+                rs.evals[rs.n_evals++] = p;
+                rs.train[rs.n_train++] = p;
+            }
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/%s", tmp, e.name);
+        ck_assert(!make_dirs(dir, err, sizeof err));
+        ck_assert_msg(!experiment_plot(&e, &rs, ".", dir, err, sizeof err), "%s: %s", e.name, err);
+        ck_assert_msg(file_size(dir, e.name, "png") > 1000, "%s.png", e.name);
+        ck_assert_msg(file_size(dir, e.name, "svg") > 1000, "%s.svg", e.name);
+        results_free(&rs);
+        experiment_free(&e);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *experiments_suite(void) {
+    Suite *s = suite_create("experiments");
+    TCase *tc = tcase_create("definitions");
+    tcase_add_test(tc, test_every_definition_expands_to_the_spec_runs);
+    tcase_add_test(tc, test_every_run_is_trainable_as_defined);
+    tcase_add_test(tc, test_malformed_files_name_file_and_line);
+    tcase_add_test(tc, test_values_per_scale_and_overrides);
+    tcase_add_test(tc, test_train_args_and_key);
+    suite_add_tcase(s, tc);
+    TCase *run = tcase_create("runner");
+    tcase_set_timeout(run, 60);
+    tcase_add_test(run, test_resume_reruns_nothing_that_finished);
+    tcase_add_test(run, test_every_figure_renders);
+    suite_add_tcase(s, run);
+    return s;
+}
+
+int main(void) { return test_run_suite(experiments_suite()); }
