@@ -4,6 +4,6 @@
 load 'common.gp'
 if (switch_step >= 0) {
     set arrow from first switch_step, graph 0 to first switch_step, graph 1 nohead dt 3 lw 1.5 lc rgb '#555555'
-    set label 'switch to Token Choice' at first switch_step, graph 0.97 right offset -0.5, 0 tc rgb '#555555'
+    set label 'switch to Token Choice' at first switch_step, graph 0.04 right offset -0.7, 0 tc rgb '#555555'
 }
 load 'render.gp'

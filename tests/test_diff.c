@@ -12,9 +12,9 @@
 #include "suite/results_claims.h"
 #include "tests/testutil.h"
 
-static const char *const DEMO_RUNS[] = {"Dense", "MoT-8", "MoT-32", "Uniform", "Pending", "Blown",
-                                        "Slow", "Fast", "EC mixed", "EC bf16", "MoT mixed",
-                                        "MoT bf16", "Switch", "NoRecover"};
+static const char *const DEMO_RUNS[] = {"Dense",     "MoT-8",    "MoT-32", "Uniform",  "Pending",
+                                        "Blown",     "Slow",     "Fast",   "EC mixed", "EC bf16",
+                                        "MoT mixed", "MoT bf16", "Switch", "NoRecover"};
 enum { N_DEMO_RUNS = sizeof(DEMO_RUNS) / sizeof(DEMO_RUNS[0]) };
 
 static Experiment demo_experiment(void) {
@@ -23,7 +23,8 @@ static Experiment demo_experiment(void) {
     snprintf(e.name, sizeof e.name, "demo");
     e.scale = SCALE_TINY;
     e.runs = calloc(N_DEMO_RUNS, sizeof(RunSpec));
-    for (int i = 0; i < N_DEMO_RUNS; i++) snprintf(e.runs[i].name, EXP_NAME_LEN, "%s", DEMO_RUNS[i]);
+    for (int i = 0; i < N_DEMO_RUNS; i++)
+        snprintf(e.runs[i].name, EXP_NAME_LEN, "%s", DEMO_RUNS[i]);
     e.n_runs = N_DEMO_RUNS;
     return e;
 }
@@ -52,7 +53,8 @@ static void add_eval(ResultSet *rs, const char *run, long step, double loss, con
     p->loss = loss;
 }
 
-static void add_score(ResultSet *rs, const char *run, const char *task, double acc, const char *status) {
+static void add_score(ResultSet *rs, const char *run, const char *task, double acc,
+                      const char *status) {
     rs->scores = realloc(rs->scores, (rs->n_scores + 1) * sizeof(TaskScore));
     TaskScore *s = &rs->scores[rs->n_scores++];
     memset(s, 0, sizeof *s);
@@ -144,7 +146,8 @@ START_TEST(test_every_rule_gives_the_right_verdict) {
     Claim *claims;
     int n;
     char err[1024];
-    ck_assert_msg(!claims_load("tests/data/experiments/claims.csv", &claims, &n, err, sizeof err), "%s", err);
+    ck_assert_msg(!claims_load("tests/data/experiments/claims.csv", &claims, &n, err, sizeof err),
+                  "%s", err);
     ck_assert_int_eq(n, N_EXPECTED);
     Experiment e = demo_experiment();
     ResultSet rs = demo_results();
@@ -166,7 +169,8 @@ START_TEST(test_bad_claims_file_names_line) {
     Claim *claims;
     int n;
     char err[1024];
-    ck_assert_int_eq(claims_load("tests/data/experiments/bad-claims.csv", &claims, &n, err, sizeof err), -1);
+    ck_assert_int_eq(
+        claims_load("tests/data/experiments/bad-claims.csv", &claims, &n, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "bad-claims.csv:3: unknown rule 'beter'"), "%s", err);
 }
 END_TEST
@@ -221,21 +225,24 @@ START_TEST(test_published_claims_match_the_definitions) {
     Claim *claims;
     int n;
     char err[1024];
-    ck_assert_msg(!claims_load("experiments/published.csv", &claims, &n, err, sizeof err), "%s", err);
+    ck_assert_msg(!claims_load("experiments/published.csv", &claims, &n, err, sizeof err), "%s",
+                  err);
     int accuracies = 0;
     double sum = 0;
     for (int i = 0; i < n; i++) {
         for (int s = 0; s < N_SCALES; s++) {
             if (!(claims[i].scales & (1u << s))) continue;
             Experiment e;
-            ck_assert_msg(!experiment_load_by_name(".", claims[i].experiment, (Scale)s, &e, err, sizeof err),
-                          "%s: %s", claims[i].id, err);
+            ck_assert_msg(
+                !experiment_load_by_name(".", claims[i].experiment, (Scale)s, &e, err, sizeof err),
+                "%s: %s", claims[i].id, err);
             for (int r = 0; r < claims[i].n_runs; r++)
-                ck_assert_msg(experiment_find_run(&e, claims[i].runs[r]) >= 0, "%s: no run '%s' at %s",
-                              claims[i].id, claims[i].runs[r], scale_name((Scale)s));
+                ck_assert_msg(experiment_find_run(&e, claims[i].runs[r]) >= 0,
+                              "%s: no run '%s' at %s", claims[i].id, claims[i].runs[r],
+                              scale_name((Scale)s));
             for (int r = 0; r < claims[i].n_reference; r++)
-                ck_assert_msg(experiment_find_run(&e, claims[i].reference[r]) >= 0, "%s: no run '%s'",
-                              claims[i].id, claims[i].reference[r]);
+                ck_assert_msg(experiment_find_run(&e, claims[i].reference[r]) >= 0,
+                              "%s: no run '%s'", claims[i].id, claims[i].reference[r]);
             experiment_free(&e);
         }
         if (claims[i].rule == RULE_ACCURACY) {

@@ -22,9 +22,6 @@
 #include "suite/csvio.h"
 #include "tests/testutil.h"
 
-// comm on the host path: MPI on host buffers.
-static const Ops *const host_ops = &ops_cpu;
-
 // ---- per-rank worker --------------------------------------------------------
 
 enum { WORKER_N = 1000 };
@@ -65,7 +62,7 @@ static int worker_collectives(Comm *c) {
 // MPI_Finalize / is killed / sleeps instead of joining rank 0's all-reduce.
 static int comm_worker(const char *mode) {
     char err[512];
-    Comm *c = comm_init(host_ops, 3.0, err, sizeof err);
+    Comm *c = comm_init(&ops_cpu, 3.0, err, sizeof err);
     if (!c) {
         fprintf(stderr, "%s\n", err);
         return 1;
@@ -203,7 +200,7 @@ typedef struct {
 } TrainRun;
 
 static int train_argv(char **argv, int n, const TrainRun *t, const char *out) {
-    static char batch[16], steps[16];
+    static char batch[16], steps[16];  // static: argv points at them until the run
     snprintf(batch, sizeof batch, "%d", t->batch);
     snprintf(steps, sizeof steps, "%d", t->steps);
     char *args[] = {"train", "--model", (char *)t->model, "--device", "cpu", "--out",
@@ -310,7 +307,7 @@ START_TEST(single_process_is_rank_0_of_1) {
     for (size_t i = 0; i < sizeof launcher_vars / sizeof *launcher_vars; i++)
         unsetenv(launcher_vars[i]);
     char err[256] = "";
-    Comm *c = comm_init(host_ops, 1.0, err, sizeof err);
+    Comm *c = comm_init(&ops_cpu, 1.0, err, sizeof err);
     ck_assert_msg(c != NULL, "comm_init: %s", err);
     ck_assert_int_eq(comm_rank(c), 0);
     ck_assert_int_eq(comm_size(c), 1);

@@ -45,8 +45,9 @@ START_TEST(test_arc_format) {
     ck_assert_int_eq(t.items[0].choices[0][0], ' ');
     mc_task_free(&t);
     char err[1024];
-    ck_assert_int_eq(mc_task_load("arc-easy", "tests/data/downstream/arc_easy/ARC-Easy-Test.jsonl", 5,
-                                  &t, err, sizeof err), 0);
+    ck_assert_int_eq(mc_task_load("arc-easy", "tests/data/downstream/arc_easy/ARC-Easy-Test.jsonl",
+                                  5, &t, err, sizeof err),
+                     0);
     ck_assert_int_eq(t.count, 5);  // --limit
     mc_task_free(&t);
 }
@@ -60,7 +61,8 @@ START_TEST(test_hellaswag_format) {
     ck_assert_int_eq(t.items[0].label, 2);
     // WikiHow markup: [header] dropped, " [title]" ends a sentence, label as a string.
     ck_assert_str_eq(t.items[1].context, "Home and Garden: How to water a plant. Check the soil.");
-    ck_assert_str_eq(t.items[1].choices[0], " If the soil is dry, pour water slowly around the base.");
+    ck_assert_str_eq(t.items[1].choices[0],
+                     " If the soil is dry, pour water slowly around the base.");
     ck_assert_int_eq(t.items[1].label, 0);
     mc_task_free(&t);
 }
@@ -69,10 +71,12 @@ END_TEST
 START_TEST(test_missing_hellaswag_says_where_to_put_it) {
     char path[512], err[1024];
     unsetenv("MOT_HELLASWAG");
-    ck_assert_int_eq(mc_task_path("hellaswag", "/nonexistent", path, sizeof path, err, sizeof err), -1);
+    ck_assert_int_eq(mc_task_path("hellaswag", "/nonexistent", path, sizeof path, err, sizeof err),
+                     -1);
     ck_assert_msg(strstr(err, "hellaswag_val.jsonl") && strstr(err, "MOT_HELLASWAG"), "%s", err);
     ck_assert_int_eq(mc_task_load("piqa", "tests/data/downstream/arc_easy/ARC-Easy-Test.jsonl", 0,
-                                  &(McTask){0}, err, sizeof err), -1);
+                                  &(McTask){0}, err, sizeof err),
+                     -1);
 }
 END_TEST
 

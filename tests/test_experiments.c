@@ -22,16 +22,24 @@ typedef struct {
     const char *runs[N_SCALES][6];  // NULL-terminated per scale
 } Expected;
 
-#define FIG_PARAMS_RUNS                                                                    \
-    {"Transformer-Medium", "MoT-Medium/8E", "MoT-Medium/32E", "MoT-Medium/128E",           \
-     "MoT-Medium/32E uniform", NULL}
-#define GRANULARITY_RUNS {"MoT-Medium/32E/1", "MoT-Medium/32E/8", "MoT-Medium/32E/16", "MoT-Medium/32E/32", NULL}
-#define SMOE_RUNS {"MoT-Medium/32E/16", "EC-Medium/32E", "TC-Medium/32E", NULL}
-#define SPEEDUP_RUNS {"Transformer-Base", "MoT-Base/32E", "MoT-Base/64E/16", NULL}
-#define PRECISION_RUNS                                                                    \
-    {"MoT-Medium/32E (mixed)", "EC-Medium/32E (mixed)", "MoT-Medium/32E (bf16)",          \
-     "EC-Medium/32E (bf16)", NULL}
-#define DOWNSTREAM_RUNS {"Transformer-Medium", "MoT-Medium/32E/1", "MoT-Medium/32E/16", NULL}
+#define FIG_PARAMS_RUNS                                                             \
+    {                                                                               \
+        "Transformer-Medium", "MoT-Medium/8E", "MoT-Medium/32E", "MoT-Medium/128E", \
+            "MoT-Medium/32E uniform", NULL                                          \
+    }
+#define GRANULARITY_RUNS \
+    { "MoT-Medium/32E/1", "MoT-Medium/32E/8", "MoT-Medium/32E/16", "MoT-Medium/32E/32", NULL }
+#define SMOE_RUNS \
+    { "MoT-Medium/32E/16", "EC-Medium/32E", "TC-Medium/32E", NULL }
+#define SPEEDUP_RUNS \
+    { "Transformer-Base", "MoT-Base/32E", "MoT-Base/64E/16", NULL }
+#define PRECISION_RUNS                                                              \
+    {                                                                               \
+        "MoT-Medium/32E (mixed)", "EC-Medium/32E (mixed)", "MoT-Medium/32E (bf16)", \
+            "EC-Medium/32E (bf16)", NULL                                            \
+    }
+#define DOWNSTREAM_RUNS \
+    { "Transformer-Medium", "MoT-Medium/32E/1", "MoT-Medium/32E/16", NULL }
 
 // SPEC §5, per scale (paper, small, tiny). Small and tiny have one model size,
 // so the Base transition run exists at paper scale only.
@@ -56,7 +64,8 @@ START_TEST(test_every_definition_expands_to_the_spec_runs) {
     for (int i = 0; i < N_EXPECTED; i++)
         for (int s = 0; s < N_SCALES; s++) {
             Experiment e;
-            int rc = experiment_load_by_name(".", EXPECTED[i].experiment, (Scale)s, &e, err, sizeof err);
+            int rc =
+                experiment_load_by_name(".", EXPECTED[i].experiment, (Scale)s, &e, err, sizeof err);
             ck_assert_msg(rc == 0, "%s", err);
             int k = 0;
             for (; EXPECTED[i].runs[s][k]; k++) {
@@ -78,20 +87,24 @@ START_TEST(test_every_run_is_trainable_as_defined) {
     for (int i = 0; i < n; i++)
         for (int s = 0; s < N_SCALES; s++) {
             Experiment e;
-            ck_assert_msg(!experiment_load_by_name(".", names[i], (Scale)s, &e, err, sizeof err), "%s", err);
+            ck_assert_msg(!experiment_load_by_name(".", names[i], (Scale)s, &e, err, sizeof err),
+                          "%s", err);
             for (int r = 0; r < e.n_runs; r++) {
                 const RunSpec *run = &e.runs[r];
                 ModelConfig cfg;
-                ck_assert_msg(!model_config_by_name(run->model, &cfg, err, sizeof err), "%s: %s", names[i], err);
+                ck_assert_msg(!model_config_by_name(run->model, &cfg, err, sizeof err), "%s: %s",
+                              names[i], err);
                 int G = cfg.group_size > 0 ? cfg.group_size : 1;
-                ck_assert_msg(run->batch % G == 0, "%s %s: batch %d, G %d", names[i], run->name, run->batch, G);
+                ck_assert_msg(run->batch % G == 0, "%s %s: batch %d, G %d", names[i], run->name,
+                              run->batch, G);
                 int T = run->seq_len ? run->seq_len : cfg.max_seq_len;
                 ck_assert_int_le(T, cfg.max_seq_len);
                 if (s == SCALE_PAPER) {
                     ck_assert_str_eq(run->data, "c4");
                     ck_assert_int_eq(run->batch, 256);
                     ck_assert_int_eq(T, 256);
-                    ck_assert_msg(strstr(run->model, "medium") || strstr(run->model, "base"), "%s", run->model);
+                    ck_assert_msg(strstr(run->model, "medium") || strstr(run->model, "base"), "%s",
+                                  run->model);
                 }
                 if (s == SCALE_TINY) {
                     ck_assert_msg(strstr(run->model, "-tiny"), "%s", run->model);
@@ -114,15 +127,19 @@ static void expect_error(const char *file, const char *needle) {
 START_TEST(test_malformed_files_name_file_and_line) {
     expect_error("bad-key.yaml", "tests/data/experiments/bad-key.yaml:14: unknown key 'stpes'");
     expect_error("bad-scale.yaml", "tests/data/experiments/bad-scale.yaml:10: unknown scale 'tny'");
-    expect_error("bad-value.yaml", "tests/data/experiments/bad-value.yaml:7: steps: 'ten' is not an integer");
-    expect_error("bad-flag.yaml", "tests/data/experiments/bad-flag.yaml:11: flag --steps is set by `suite run`");
+    expect_error("bad-value.yaml",
+                 "tests/data/experiments/bad-value.yaml:7: steps: 'ten' is not an integer");
+    expect_error("bad-flag.yaml",
+                 "tests/data/experiments/bad-flag.yaml:11: flag --steps is set by `suite run`");
     expect_error("bad-syntax.yaml", "tests/data/experiments/bad-syntax.yaml:6: YAML syntax error");
     expect_error("missing.yaml", "missing.yaml: cannot open");
     // The name must match the file, so `suite run NAME` finds what it runs.
     char err[1024];
     Experiment e;
-    ck_assert_int_eq(experiment_load_by_name(".", "fig-parms", SCALE_TINY, &e, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "unknown experiment 'fig-parms'") && strstr(err, "fig-params"), "%s", err);
+    ck_assert_int_eq(experiment_load_by_name(".", "fig-parms", SCALE_TINY, &e, err, sizeof err),
+                     -1);
+    ck_assert_msg(strstr(err, "unknown experiment 'fig-parms'") && strstr(err, "fig-params"), "%s",
+                  err);
 }
 END_TEST
 
@@ -130,12 +147,16 @@ END_TEST
 START_TEST(test_values_per_scale_and_overrides) {
     char err[1024];
     Experiment e;
-    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_PAPER, &e, err, sizeof err), "%s", err);
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_PAPER, &e, err,
+                                   sizeof err),
+                  "%s", err);
     ck_assert_int_eq(e.n_runs, 3);
     ck_assert_str_eq(e.runs[2].model, "mot-medium/32e");
     ck_assert_int_eq(e.runs[0].steps, 1000);
     experiment_free(&e);
-    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err, sizeof err), "%s", err);
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err,
+                                   sizeof err),
+                  "%s", err);
     ck_assert_int_eq(e.n_runs, 2);
     ck_assert_str_eq(e.runs[1].model, "mot-tiny/8e");
     ck_assert_str_eq(e.runs[1].slug, "mot_8e");
@@ -156,7 +177,8 @@ static int has_arg_pair(const StrList *l, const char *a, const char *b) {
 START_TEST(test_train_args_and_key) {
     char err[1024], key1[17], key2[17], key3[17];
     Experiment e;
-    ck_assert_msg(!experiment_load_by_name(".", "fig-transition", SCALE_SMALL, &e, err, sizeof err), "%s", err);
+    ck_assert_msg(!experiment_load_by_name(".", "fig-transition", SCALE_SMALL, &e, err, sizeof err),
+                  "%s", err);
     RunnerOptions o = {.root = ".", .results = "/tmp/unused"};
     StrList a = {0}, b = {0}, c = {0};
     setenv("MOT_STANDIN_DIR", "tests", 1);
@@ -168,7 +190,8 @@ START_TEST(test_train_args_and_key) {
     ck_assert(has_arg_pair(&a, "--model", "mot-mini/32e"));
     ck_assert(has_arg_pair(&a, "--transition-at", "3000"));
     ck_assert(has_arg_pair(&a, "--tag", "experiment=fig-transition"));
-    ck_assert(has_arg_pair(&a, "--out", "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc"));
+    ck_assert(
+        has_arg_pair(&a, "--out", "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc"));
     e.runs[0].steps++;  // any change of configuration changes the key
     ck_assert(!runner_train_args(&e, &e.runs[0], &o, &c, key3, err, sizeof err));
     ck_assert_str_ne(key1, key3);
@@ -209,12 +232,13 @@ static const char *FAKE_SUITE =
     "echo \"$*\" >> \"$FAKE_SUITE_LOG\"\n"
     "prev=''; out=''\n"
     "for a in \"$@\"; do [ \"$prev\" = --out ] && out=\"$a\"; prev=\"$a\"; done\n"
-    "printf '{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 5.5, \"diverged_at\": null}' > \"$out/status.json\"\n"
+    "printf '{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 5.5, \"diverged_at\": "
+    "null}' > \"$out/status.json\"\n"
     "printf 'step,tokens,eval_loss,mode\\n10,10240,5.5,mot\\n' > \"$out/eval.csv\"\n";
 
 START_TEST(test_resume_reruns_nothing_that_finished) {
-    char tmp[] = "/tmp/mot-runner-XXXXXX", err[1024], exe[PATH_MAX], path[PATH_MAX],
-         log[PATH_MAX], dir[2][PATH_MAX];
+    char tmp[] = "/tmp/mot-runner-XXXXXX", err[1024], exe[PATH_MAX], path[PATH_MAX], log[PATH_MAX],
+         dir[2][PATH_MAX];
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     snprintf(exe, sizeof exe, "%s/fake-suite", tmp);
     write_file(tmp, "fake-suite", FAKE_SUITE);
@@ -223,7 +247,9 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
     setenv("FAKE_SUITE_LOG", log, 1);
 
     Experiment e;
-    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err, sizeof err), "%s", err);
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err,
+                                   sizeof err),
+                  "%s", err);
     RunnerOptions o = {.root = ".", .results = tmp, .exe = exe};
     // Run 0 finished earlier; run 1 was interrupted at step 4.
     for (int r = 0; r < 2; r++) {
@@ -234,8 +260,9 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
         ck_assert(!make_dirs(dir[r], err, sizeof err));
         snprintf(text, sizeof text, "key %s\n", key);
         write_file(dir[r], "train.args", text);
-        write_file(dir[r], "status.json", r == 0 ? "{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 6.0}"
-                                                 : "{\"status\": \"running\", \"step\": 4}");
+        write_file(dir[r], "status.json",
+                   r == 0 ? "{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 6.0}"
+                          : "{\"status\": \"running\", \"step\": 4}");
         ck_assert_int_eq(runner_run_state(dir[r], key), r == 0 ? RUN_FINISHED : RUN_RESUME);
         ck_assert_int_eq(runner_run_state(dir[r], "0123456789abcdef"), RUN_STALE);
         strlist_free(&args);
@@ -246,7 +273,9 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
     char line[4096];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     fclose(f);
-    ck_assert_msg(strstr(line, dir[1]) && strstr(line, "--resume") && strstr(line, "--model mot-tiny/8e"), "%s", line);
+    ck_assert_msg(
+        strstr(line, dir[1]) && strstr(line, "--resume") && strstr(line, "--model mot-tiny/8e"),
+        "%s", line);
     ck_assert_ptr_null(strstr(line, dir[0]));
 
     // A second pass finds everything finished and runs nothing.
@@ -263,6 +292,22 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
     ck_assert_double_eq_tol(rs.runs[1].final_eval_loss, 5.5, 1e-9);
     ck_assert_int_eq(rs.n_evals, 1);
     results_free(&rs);
+
+    // Another experiment with the same Dense run reuses it: nothing is trained,
+    // and the files are the same inodes.
+    Experiment twin;
+    ck_assert(!experiment_load("tests/data/experiments/reuse-demo.yaml", SCALE_TINY, &twin, err,
+                               sizeof err));
+    ck_assert_int_eq(runner_run_experiment(&twin, &o), 0);
+    ck_assert_int_eq(count_lines(log), 1);
+    char reused[PATH_MAX + 32], original[PATH_MAX + 32];
+    runner_run_dir(&o, &twin, &twin.runs[0], path, sizeof path);
+    snprintf(reused, sizeof reused, "%s/status.json", path);
+    snprintf(original, sizeof original, "%s/status.json", dir[0]);
+    struct stat a, b;
+    ck_assert(!stat(reused, &a) && !stat(original, &b));
+    ck_assert_int_eq(a.st_ino, b.st_ino);
+    experiment_free(&twin);
 
     // An edited definition re-runs the edited run from scratch, keeping the old one.
     e.runs[0].steps = 11;

@@ -114,7 +114,7 @@ static double curve_error(const double *a, const double *b, int first, int last)
 static void check_gradients(Harness *h, const Model *cpu, const Model *gpu, const char *label,
                             double tol) {
     const ParamTable *pt = &cpu->table;
-    double worst = 0.0;
+    double worst = -1.0;
     const char *worst_name = "";
     for (int i = 0; i < pt->count; i++) {
         const ParamInfo *p = &pt->items[i];
