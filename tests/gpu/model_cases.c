@@ -126,7 +126,7 @@ static void check_gradients(Harness *h, const Model *cpu, const Model *gpu, cons
             worst_name = p->name;
         }
     }
-    char size[96];
+    char size[192];
     snprintf(size, sizeof size, "%s, %d tensors, worst %s", label, pt->count, worst_name);
     harness_report(h, "model step gradients", size, worst, tol);
 }
@@ -166,7 +166,7 @@ static int resume(const ModelCase *c, const ModelConfig *cfg, const Ops *ops, co
         TrainState ts = {.adam_m = t.adam_m, .adam_v = t.adam_v};
         rc = checkpoint_load(path, &t.model, &ts, err, errlen);
         if (!rc && ts.step != RESUME_AT) {
-            snprintf(err, errlen, "%s: step %ld stored, %d expected", path, ts.step, RESUME_AT);
+            snprintf(err, errlen, "%.400s: step %ld stored, %d expected", path, ts.step, RESUME_AT);
             rc = -1;
         }
         if (!rc) train(&t, b, (int)ts.step + 1, STEPS, curve);
