@@ -3,9 +3,10 @@
 # published numbers.
 #
 #   ./run_all.sh                        every experiment (tiny scale without a GPU, small with one)
-#   ./run_all.sh fig-granularity ...    only these experiments (`./suite list` names them)
+#   ./run_all.sh fig-granularity ...    only these experiments (`suite list` names them)
 #   ./run_all.sh --scale paper          paper | small | tiny (experiments/README.md)
 #   ./run_all.sh --diff                 only the published-vs-measured table
+#   ./run_all.sh --results DIR          write results under DIR instead of results/
 #
 # Finished runs are skipped and interrupted ones resume, so running it again
 # continues where it stopped. Results: results/<experiment>-<scale>/ (summary.csv,
@@ -13,9 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
 
 scale=""
+results=results
 diff_only=0
 names=()
 while [ $# -gt 0 ]; do
@@ -23,6 +25,8 @@ while [ $# -gt 0 ]; do
         --scale) [ $# -ge 2 ] || { echo "run_all.sh: --scale needs paper, small or tiny" >&2; exit 2; }
                  scale="$2"; shift 2 ;;
         --scale=*) scale="${1#--scale=}"; shift ;;
+        --results) [ $# -ge 2 ] || { echo "run_all.sh: --results needs a folder" >&2; exit 2; }
+                   results="$2"; shift 2 ;;
         --diff) diff_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -43,11 +47,13 @@ case "$scale" in
     *) echo "run_all.sh: --scale must be paper, small or tiny (got '$scale')" >&2; exit 2 ;;
 esac
 
-# Missing Debian packages first, then whatever needs building.
+# Missing Debian packages first, then whatever needs building. The binary goes to
+# build/suite ($SUITE overrides): the sources live in suite/, so ./suite is taken.
 if [ -x scripts/install-deps.sh ]; then
     scripts/install-deps.sh
 fi
-make --no-print-directory -s
+suite=${SUITE:-build/suite}
+make --no-print-directory -s SUITE="$suite"
 
 if [ "$diff_only" -eq 0 ]; then
     if [ ${#names[@]} -eq 0 ]; then
@@ -61,7 +67,7 @@ if [ "$diff_only" -eq 0 ]; then
         printf '\n### experiment %d of %d: %s (%s scale; %dm%02ds elapsed)\n' \
             "$((i + 1))" "${#names[@]}" "$name" "$scale" $((elapsed / 60)) $((elapsed % 60))
         rc=0
-        ./suite run "$name" --scale "$scale" || rc=$?
+        "$suite" run "$name" --scale "$scale" --results "$results" || rc=$?
         case "$rc" in
             0) ;;
             130) echo "run_all.sh: interrupted; run it again to resume" >&2; exit 130 ;;
@@ -73,7 +79,7 @@ if [ "$diff_only" -eq 0 ]; then
         $((elapsed / 60)) $((elapsed % 60))
 fi
 
-./suite diff --scale "$scale"
+"$suite" diff --scale "$scale" --results "$results"
 
 if [ "$diff_only" -eq 0 ] && [ ${#failed[@]} -gt 0 ]; then
     echo "run_all.sh: failed: ${failed[*]} (see the logs named above)" >&2
