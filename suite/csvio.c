@@ -1,0 +1,118 @@
+#include "suite/csvio.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/common.h"
+
+void csv_write_row(FILE *f, int n, const char *const *fields) {
+    for (int i = 0; i < n; i++) {
+        if (i) fputc(',', f);
+        const char *s = fields[i] ? fields[i] : "";
+        if (strpbrk(s, ",\"\r\n")) csv_fwrite(f, s, strlen(s));
+        else fputs(s, f);
+    }
+    fputc('\n', f);
+}
+
+enum { CSV_MAX_FIELDS = 256 };
+
+typedef struct {
+    char *fields[CSV_MAX_FIELDS];
+    int n;
+    long line;
+    CsvRowFn row;
+    void *user;
+    int stop;  // first non-zero return of row()
+    int too_many;
+} Parse;
+
+static void on_field(void *s, size_t len, void *user) {
+    Parse *p = user;
+    if (p->n == CSV_MAX_FIELDS) {
+        p->too_many = 1;
+        return;
+    }
+    char *f = mallocCheck(len + 1);
+    memcpy(f, s, len);
+    f[len] = '\0';
+    p->fields[p->n++] = f;
+}
+
+static void on_record(int c, void *user) {
+    (void)c;
+    Parse *p = user;
+    p->line++;
+    if (!p->stop && !p->too_many) p->stop = p->row(p->fields, p->n, p->line, p->user);
+    for (int i = 0; i < p->n; i++) free(p->fields[i]);
+    p->n = 0;
+}
+
+int csv_read(const char *path, CsvRowFn row, void *user, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct csv_parser parser;
+    csv_init(&parser, CSV_APPEND_NULL);
+    Parse p = {.row = row, .user = user};
+    char buf[1 << 16];
+    size_t got;
+    int rc = 0;
+    while (!p.stop && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (csv_parse(&parser, buf, got, on_field, on_record, &p) != got) {
+            snprintf(err, errlen, "%s:%ld: malformed CSV: %s", path, p.line + 1,
+                     csv_strerror(csv_error(&parser)));
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && !p.stop) csv_fini(&parser, on_field, on_record, &p);
+    for (int i = 0; i < p.n; i++) free(p.fields[i]);
+    csv_free(&parser);
+    fclose(f);
+    if (rc == 0 && p.too_many) {
+        snprintf(err, errlen, "%s: a row has more than %d fields", path, CSV_MAX_FIELDS);
+        return -1;
+    }
+    return rc ? rc : p.stop;
+}
+
+typedef struct {
+    FILE *out;
+    long max_step;
+} Keep;
+
+static int keep_row(char **fields, int n, long line, void *user) {
+    Keep *k = user;
+    if (line == 1 || (n > 0 && strtol(fields[0], NULL, 10) <= k->max_step))
+        csv_write_row(k->out, n, (const char *const *)fields);
+    return 0;
+}
+
+int csv_keep_rows_upto(const char *path, long max_step, char *err, size_t errlen) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return 0;
+    fclose(probe);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    Keep k = {.out = fopen(tmp, "wb"), .max_step = max_step};
+    if (!k.out) {
+        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int rc = csv_read(path, keep_row, &k, err, errlen);
+    if (fclose(k.out) != 0 && rc == 0) {
+        snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc) remove(tmp);
+    return rc;
+}

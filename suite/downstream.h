@@ -1,0 +1,72 @@
+// Zero-shot multiple-choice evaluation (the rebuttal's downstream table, SPEC §5):
+// PIQA, ARC-Easy and HellaSwag read in their public formats, each choice scored
+// by the log-likelihood the model gives it after the context.
+//
+// Prompts follow the common zero-shot harness format:
+//   PIQA       "Question: {goal}\nAnswer:"        + " {sol1|sol2}"
+//   ARC-Easy   "Question: {stem}\nAnswer:"        + " {choice text}"
+//   HellaSwag  "{activity_label}: {ctx_a} {Ctx_b}" + " {ending}"  (WikiHow markup removed)
+// acc picks the choice with the highest summed log-probability; acc_norm divides
+// it by the choice's length in bytes first.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datasets/tokenizer.h"
+
+typedef struct {
+    char *context;
+    char **choices;  // each begins with the space that separates it from the context
+    int n_choices;
+    int label;  // index of the right choice
+} McExample;
+
+typedef struct {
+    char name[16];  // "piqa", "arc-easy", "hellaswag"
+    McExample *items;
+    int count;
+} McTask;
+
+// The task data folder: $MOT_DOWNSTREAM_DIR, else ../shared/data/downstream
+// beside the checkout.
+void mc_default_data_dir(char *out, size_t len);
+
+// Where task's data sits under data_dir (a folder laid out like
+// shared/data/downstream): piqa/valid.jsonl (+ valid-labels.lst beside it),
+// arc_easy/ARC-Easy-Test.jsonl, and for HellaSwag $MOT_HELLASWAG or
+// hellaswag/hellaswag_val.jsonl or hellaswag_val.jsonl. 0 when the file exists,
+// else -1 with err saying where to put it.
+int mc_task_path(const char *task, const char *data_dir, char *out, size_t len, char *err,
+                 size_t errlen);
+
+// Load the first limit examples (all when limit <= 0) of task from path. 0, or
+// -1 with err naming file and line.
+int mc_task_load(const char *task, const char *path, int limit, McTask *out, char *err,
+                 size_t errlen);
+void mc_task_free(McTask *t);
+
+// The model as the scorer sees it: log-probabilities of targets for a (B,T)
+// batch, and fresh filler rows (C4 train text) for the batch around a query.
+typedef struct {
+    int B, T;
+    // logp (B,T) = log p(targets[b,t] | tokens[b,..t]); 0 where targets < 0.
+    void (*logprobs)(void *model, const int *tokens, const int *targets, float *logp);
+    void *model;
+    // tokens (B,T) of random training text; NULL for a model whose rows never
+    // interact (dense), which then scores B queries per forward.
+    void (*filler)(void *source, int *tokens);
+    void *filler_source;
+    uint64_t seed;  // which row each query takes
+} McScorer;
+
+typedef struct {
+    int examples;
+    int correct, correct_norm;
+    double sum_logprob;  // over every choice of every example (for tests and checks)
+} McScore;
+
+// Score every example of task. Each choice is one sequence: context then choice,
+// cut from the left to T+1 tokens. With a filler, each example's choices sit in
+// one random row of a batch whose other rows are the same filler text (the
+// paper's rule: a single query per batch of 32, so MoT has a group).
+void mc_score(const McScorer *s, TokenizerSession *tok, const McTask *task, McScore *out);

@@ -1,0 +1,37 @@
+#include "suite/paths.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *suite_home(void) {
+    static char home[PATH_MAX];
+    if (!home[0]) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0) return ".";
+        exe[n] = '\0';
+        snprintf(home, sizeof home, "%s", dirname(exe));
+    }
+    return home;
+}
+
+void suite_path(char *out, size_t len, const char *rel) {
+    snprintf(out, len, "%s/%s", suite_home(), rel);
+    if (access(out, F_OK) != 0) snprintf(out, len, "%s", rel);
+}
+
+const char *suite_commit(void) {
+    static char commit[64];
+    if (commit[0]) return commit;
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", suite_home());
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(commit, sizeof commit, p)) snprintf(commit, sizeof commit, "unknown");
+    if (p) pclose(p);
+    commit[strcspn(commit, "\n")] = '\0';
+    if (!commit[0]) snprintf(commit, sizeof commit, "unknown");
+    return commit;
+}
