@@ -1,5 +1,5 @@
 # mot-bench build.
-#   make            ./suite (C reference path; CUDA path too when nvcc is on the PATH)
+#   make            build/suite (C reference path; CUDA path too when nvcc is on the PATH)
 #   make test       unit tests (Check), C path, no GPU needed
 #   make test-gpu   every CUDA kernel and whole training steps against the C reference
 #   make deps       install the Debian packages the build needs
@@ -10,7 +10,7 @@
 
 CC      ?= gcc
 BUILD   ?= build
-SUITE   ?= suite
+SUITE   ?= $(BUILD)/suite
 PKGS    := check jansson libpcre2-8 yaml-0.1 zlib ompi-c
 CFLAGS  ?= -O2 -g -march=x86-64-v2
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp -D_GNU_SOURCE -I. \

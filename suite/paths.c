@@ -6,14 +6,23 @@
 #include <string.h>
 #include <unistd.h>
 
+// The checkout is the first directory at or above the executable (build/suite,
+// build/tests/test_x) that holds datasets/.
 const char *suite_home(void) {
     static char home[PATH_MAX];
     if (!home[0]) {
-        char exe[PATH_MAX];
+        char exe[PATH_MAX], probe[PATH_MAX + 16];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         if (n <= 0) return ".";
         exe[n] = '\0';
         snprintf(home, sizeof home, "%s", dirname(exe));
+        for (int up = 0; up < 3; up++) {
+            snprintf(probe, sizeof probe, "%s/datasets", home);
+            if (access(probe, F_OK) == 0) return home;
+            snprintf(probe, sizeof probe, "%s", home);
+            snprintf(home, sizeof home, "%s", dirname(probe));
+        }
+        snprintf(home, sizeof home, ".");  // not found: relative to the working directory
     }
     return home;
 }

@@ -4,8 +4,8 @@
 
 #include "datasets/file_util.h"  // make_dirs, path_basename
 
-// The directory holding the `suite` executable (the repository root for a
-// normal build), without a trailing slash.
+// The checkout the running binary belongs to (the first directory at or above
+// the executable holding datasets/), without a trailing slash; "." if none.
 const char *suite_home(void);
 // out = suite_home()/rel if that exists, else rel unchanged (relative to cwd).
 void suite_path(char *out, size_t len, const char *rel);

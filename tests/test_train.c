@@ -11,7 +11,7 @@
 
 static const char *suite_bin(void) {
     const char *s = getenv("MOT_SUITE");
-    return s ? s : "./suite";
+    return s ? s : "build/suite";
 }
 
 // Runs `suite ARGS`, returns its exit status; stderr goes to *err_out (static).
