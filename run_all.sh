@@ -47,13 +47,10 @@ case "$scale" in
     *) echo "run_all.sh: --scale must be paper, small or tiny (got '$scale')" >&2; exit 2 ;;
 esac
 
-# Missing Debian packages first, then whatever needs building. The binary goes to
-# build/suite ($SUITE overrides): the sources live in suite/, so ./suite is taken.
-if [ -x scripts/install-deps.sh ]; then
-    scripts/install-deps.sh
-fi
-suite=${SUITE:-build/suite}
-make --no-print-directory -s SUITE="$suite"
+# Missing Debian packages first, then whatever needs building (build/suite).
+scripts/install-deps.sh
+make --no-print-directory -s
+suite=build/suite
 
 if [ "$diff_only" -eq 0 ]; then
     if [ ${#names[@]} -eq 0 ]; then

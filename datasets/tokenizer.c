@@ -55,7 +55,7 @@ static int has_vocab(const char *dir) {
 }
 
 // $MOT_GPT2_DIR, else datasets/gpt2 under the working directory, else beside or
-// up to two levels above the executable (build/tests/ binaries, ./suite).
+// up to two levels above the executable (build/tests/ binaries, build/suite).
 static int find_vocab_dir(char *out, size_t outlen, char *err, size_t errlen) {
     const char *env = getenv("MOT_GPT2_DIR");
     if (env && env[0]) {

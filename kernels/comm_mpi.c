@@ -1,6 +1,6 @@
 // kernels/comm.h over MPI (host buffers of the CPU table) and NCCL (device buffers
 // of the CUDA table, kernels/cuda/comm_nccl.cu). MPI is initialised only when a
-// launcher started the process; a plain `./suite train` is rank 0 of 1 and every
+// launcher started the process; a plain `build/suite train` is rank 0 of 1 and every
 // collective returns at once.
 //
 // MPI has no timeouts, so a rank that hangs (or whose peer hangs) would block its
@@ -39,7 +39,7 @@ static int env_int(const char *const *names, const char **found) {
 LauncherEnv launcher_env(void) {
     // Open MPI's mpirun, then PMI (MPICH/Hydra, srun --mpi=pmi2), then srun itself.
     // SLURM_STEP_NUM_TASKS is set by srun but not in the sbatch script, so a
-    // batch script that runs ./suite without srun stays a single process.
+    // batch script that runs build/suite without srun stays a single process.
     static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
                                             "SLURM_STEP_NUM_TASKS", NULL};
     static const char *const rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK",

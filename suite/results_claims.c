@@ -376,17 +376,21 @@ ClaimResult claim_evaluate(const Claim *c, const Experiment *e, const ResultSet 
             }
 
     out.verdict = VERDICT_FAILS;
+    // Losses to 4 decimals (tiny-scale runs differ in the third), accuracies to 1.
+    int loss = lower_is_better(c->metric);
+    const char *num = loss ? "%s%.4f" : "%s%.1f";
+    const char *ref_num = loss ? "%s %.4f" : "%s %.1f";
     switch (c->rule) {
         case RULE_BETTER: {
             int ok = 1;
             for (int i = 0; i < c->n_runs; i++) {
-                appendf(out.measured, sizeof out.measured, "%s%.4g", i ? ", " : "", m[i].value);
+                appendf(out.measured, sizeof out.measured, num, i ? ", " : "", m[i].value);
                 for (int j = c->n_runs; j < n; j++)
                     ok &= better(c->metric, m[i].value, m[j].value, c->tolerance);
             }
             appendf(out.measured, sizeof out.measured, " vs");
             for (int j = c->n_runs; j < n; j++)
-                appendf(out.measured, sizeof out.measured, "%s %.4g", j > c->n_runs ? "," : "",
+                appendf(out.measured, sizeof out.measured, ref_num, j > c->n_runs ? "," : "",
                         m[j].value);
             if (ok) out.verdict = VERDICT_HOLDS;
             return out;
@@ -394,8 +398,8 @@ ClaimResult claim_evaluate(const Claim *c, const Experiment *e, const ResultSet 
         case RULE_IMPROVING: {
             int ok = 1;
             for (int i = 0; i < c->n_runs; i++) {
-                appendf(out.measured, sizeof out.measured, "%s%.4g",
-                        i ? (lower_is_better(c->metric) ? " > " : " < ") : "", m[i].value);
+                appendf(out.measured, sizeof out.measured, num, i ? (loss ? " > " : " < ") : "",
+                        m[i].value);
                 if (i) ok &= better(c->metric, m[i].value, m[i - 1].value, c->tolerance);
             }
             if (ok) out.verdict = VERDICT_HOLDS;

@@ -177,7 +177,7 @@ static FILE *open_csv(Trainer *t, const char *file, int n, const char *const *he
     char path[1200];
     path_in_run(t, path, sizeof path, file);
     if (t->o.resume && csv_keep_rows_upto(path, t->step, t->err, sizeof t->err)) return NULL;
-    int fresh = access(path, F_OK) != 0;
+    int fresh = !t->o.resume || access(path, F_OK) != 0;  // a new run starts its files over
     FILE *f = fopen(path, fresh ? "w" : "a");
     if (!f) {
         snprintf(t->err, sizeof t->err, "cannot open %s: %s", path, strerror(errno));

@@ -117,10 +117,10 @@ static const struct {
     Verdict verdict;
     const char *measured;  // a substring of the measured text
 } EXPECTED[] = {
-    {"better-holds", VERDICT_HOLDS, "4.9, 4.8 vs 5"},
-    {"better-fails", VERDICT_FAILS, "4.85 vs 4.8"},
+    {"better-holds", VERDICT_HOLDS, "4.9000, 4.8000 vs 5.0000"},
+    {"better-fails", VERDICT_FAILS, "4.8500 vs 4.8000"},
     {"better-within-tolerance", VERDICT_HOLDS, ""},
-    {"improving-holds", VERDICT_HOLDS, "4.9 > 4.8"},
+    {"improving-holds", VERDICT_HOLDS, "4.9000 > 4.8000"},
     {"improving-fails", VERDICT_FAILS, ""},
     {"not-run", VERDICT_NOT_RUN, "Pending not run"},
     {"diverged", VERDICT_DIVERGED, "Blown diverged at step 420"},
@@ -138,7 +138,7 @@ static const struct {
     {"accuracy-holds", VERDICT_HOLDS, "60.0"},
     {"accuracy-fails", VERDICT_FAILS, "50.0"},
     {"accuracy-not-run", VERDICT_NOT_RUN, "hellaswag not scored"},
-    {"order-holds", VERDICT_HOLDS, "50 < 60"},
+    {"order-holds", VERDICT_HOLDS, "50.0 < 60.0"},
 };
 enum { N_EXPECTED = sizeof(EXPECTED) / sizeof(EXPECTED[0]) };
 

@@ -52,6 +52,7 @@ static Column read_column(const char *path, int column) {
 
 START_TEST(test_eval_loss_falls_on_c4) {
     const char *err;
+    system("rm -rf /tmp/mot_t_falls");
     ck_assert_msg(run_suite("train " TINY " --steps 40 --eval-every 20 --out /tmp/mot_t_falls", &err) == 0, "%s", err);
     Column c = read_column("/tmp/mot_t_falls/eval.csv", 2);
     ck_assert_int_eq(c.n, 2);
