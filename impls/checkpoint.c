@@ -64,9 +64,7 @@ static const ConfigField config_fields[] = {
 };
 enum { N_CONFIG_FIELDS = sizeof(config_fields) / sizeof(config_fields[0]) };
 
-static const char *const ff_kind_names[] = {
-    [FF_DENSE] = "dense", [FF_MOT] = "mot", [FF_EC] = "ec", [FF_TC] = "tc"};
-enum { N_FF_KINDS = sizeof(ff_kind_names) / sizeof(ff_kind_names[0]) };
+enum { N_FF_KINDS = FF_TC + 1 };
 
 #define FIELD_PTR(type, cfg, f) ((type *)((char *)(cfg) + (f)->offset))
 
@@ -90,7 +88,7 @@ static void field_text(const ModelConfig *cfg, const ConfigField *f, char *out, 
         break;
     case FIELD_FF_KIND: {
         FFKind k = *FIELD_PTR(const FFKind, cfg, f);
-        snprintf(out, outlen, "%s", (unsigned)k < N_FF_KINDS ? ff_kind_names[k] : "?");
+        snprintf(out, outlen, "%s", (unsigned)k < N_FF_KINDS ? ff_vtable((FFKind)k)->family : "?");
         break;
     }
     }
@@ -110,7 +108,7 @@ char *model_config_to_json(const ModelConfig *cfg) {
         case FIELD_FF_KIND: {
             FFKind k = *FIELD_PTR(const FFKind, cfg, f);
             if ((unsigned)k >= N_FF_KINDS) die("model config: moe_kind %d out of range", (int)k);
-            v = json_string(ff_kind_names[k]);
+            v = json_string(ff_vtable((FFKind)k)->family);
             break;
         }
         }
@@ -146,7 +144,7 @@ static int parse_field(const json_t *v, const ConfigField *f, ModelConfig *cfg, 
         return 0;
     case FIELD_FF_KIND:
         for (int k = 0; k < N_FF_KINDS; k++)
-            if (json_is_string(v) && !strcmp(json_string_value(v), ff_kind_names[k])) {
+            if (json_is_string(v) && !strcmp(json_string_value(v), ff_vtable((FFKind)k)->family)) {
                 *FIELD_PTR(FFKind, cfg, f) = (FFKind)k;
                 return 0;
             }
@@ -201,15 +199,6 @@ static int config_differs(const ModelConfig *file, const ModelConfig *model, cha
 }
 
 // ---- metadata ------------------------------------------------------------------
-
-static const char *precision_name(Precision p) {
-    switch (p) {
-    case PREC_FP32: return "fp32";
-    case PREC_MIXED: return "mixed";
-    case PREC_BF16: return "bf16";
-    }
-    return "?";
-}
 
 static void format_rng(char *out, size_t outlen, const uint64_t rng[4]) {
     snprintf(out, outlen, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64, rng[0],

@@ -18,6 +18,10 @@
 
 typedef enum { PREC_FP32 = 0, PREC_MIXED = 1, PREC_BF16 = 2 } Precision;
 
+// "fp32", "mixed", "bf16" and back; precision_parse returns 0, or -1 if unknown.
+const char *precision_name(Precision p);
+int precision_parse(const char *name, Precision *out);
+
 // C[b] = alpha * op(A[b]) · op(B[b]) + beta * C[b] for b in [0, batch).
 // op(A) is (M,K): A is stored (M,K), or (K,M) when transA. op(B) is (K,N): B is
 // stored (K,N), or (N,K) when transB. Leading dimensions (row strides, in

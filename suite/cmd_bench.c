@@ -116,7 +116,10 @@ int cmd_bench(int argc, char **argv) {
     }
     int is_cpu = !strcmp(s.ops->name, "cpu");
     s.precision = is_cpu ? PREC_FP32 : PREC_MIXED;
-    if (precision) s.precision = !strcmp(precision, "bf16") ? PREC_BF16 : !strcmp(precision, "mixed") ? PREC_MIXED : PREC_FP32;
+    if (precision && precision_parse(precision, &s.precision)) {
+        fprintf(stderr, "suite bench: --precision must be fp32, mixed or bf16 (got '%s')\n", precision);
+        return 2;
+    }
     s.peak = device_peak_flops(s.ops, s.precision, source, sizeof source);
     if (is_cpu) {  // the sgemm rate at the model's own shapes, not just 512^3
         double at_shape = gemm_measure_gflops(s.B * s.T, 1024, 256, 0.5) * 1e9;
@@ -125,7 +128,7 @@ int cmd_bench(int argc, char **argv) {
     }
     printf("device %s (%s) | B=%d T=%d | %d timed steps | %s | %s = 100%%\n", s.ops->name,
            s.ops->device_name(), s.B, s.T, s.steps,
-           s.precision == PREC_FP32 ? "fp32" : s.precision == PREC_MIXED ? "mixed" : "bf16", source);
+           precision_name(s.precision), source);
     printf("%-22s %9s %9s %10s %10s %7s%s\n", "model", "params", "tok/s", "step ms", "GFLOP/s",
            is_cpu ? "of gemm" : "MFU", is_cpu ? "" : "   mem GiB");
     if (models.count == 0) models.items[models.count++] = "transformer-mini";

@@ -17,17 +17,6 @@ static void default_data(char *train, char *val) {
     suite_path(val, PATH_LEN, "datasets/c4-sample/c4-en-validation.sample1000.olmo.json.gz");
 }
 
-static int parse_precision(const char *s, int *out) {
-    static const char *names[] = {"fp32", "mixed", "bf16"};
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) {
-            *out = i;
-            return 0;
-        }
-    fprintf(stderr, "suite train: --precision must be fp32, mixed or bf16 (got '%s')\n", s);
-    return -1;
-}
-
 static const char *TRAIN_USAGE =
     "usage: suite train --model NAME [options]\n\n"
     "Trains one model (SPEC §4: AdamW, warmup + cosine LR, clipping) and writes its run\n"
@@ -92,7 +81,12 @@ static int train_command(int argc, char **argv, const char *usage, const char *i
         model_list_names(stdout);
         return 0;
     }
-    if (precision && parse_precision(precision, &o.precision)) return 2;
+    Precision p;
+    if (precision && precision_parse(precision, &p)) {
+        fprintf(stderr, "suite train: --precision must be fp32, mixed or bf16 (got '%s')\n", precision);
+        return 2;
+    }
+    if (precision) o.precision = (int)p;
     for (int i = 0; i < tags.count; i++) {
         if (!strchr(tags.items[i], '=')) {
             fprintf(stderr, "suite train: --tag expects KEY=VALUE (got '%s')\n", tags.items[i]);

@@ -116,10 +116,6 @@ static void write_status(Trainer *t, const char *status, double final_eval, long
     json_decref(j);
 }
 
-static const char *precision_name(Precision p) {
-    return p == PREC_FP32 ? "fp32" : p == PREC_MIXED ? "mixed" : "bf16";
-}
-
 static json_t *options_json(const Trainer *t) {
     const TrainOptions *o = &t->o;
     json_t *j = json_object();
@@ -244,11 +240,6 @@ static double evaluate(Trainer *t) {
     return n > 0 ? sum / n : NAN;
 }
 
-static const char *family_name(FFKind k) {
-    static const char *names[] = {"dense", "mot", "ec", "tc"};
-    return names[k];
-}
-
 static void log_eval(Trainer *t, double loss) {
     if (!is_root(t)) return;
     double tokens = (double)t->step * t->o.batch * t->T;
@@ -256,7 +247,7 @@ static void log_eval(Trainer *t, double loss) {
     snprintf(step, sizeof step, "%ld", t->step);
     snprintf(tok, sizeof tok, "%.0f", tokens);
     snprintf(val, sizeof val, "%.6f", loss);
-    const char *fields[] = {step, tok, val, family_name(t->model.cfg.moe_kind)};
+    const char *fields[] = {step, tok, val, ff_vtable(t->model.cfg.moe_kind)->family};
     csv_write_row(t->evals, 4, fields);
     fflush(t->evals);
     FFStats stats[MODEL_MAX_LAYERS];
@@ -271,12 +262,12 @@ static void log_eval(Trainer *t, double loss) {
         snprintf(f[3], 32, "%.6f", stats[l].dropped_fraction);
         snprintf(f[4], 32, "%.6f", stats[l].load_max_over_mean);
         snprintf(f[5], 32, "%.6f", stats[l].aux_loss);
-        const char *row[] = {f[0], f[1], family_name(kind), f[2], f[3], f[4], f[5]};
+        const char *row[] = {f[0], f[1], ff_vtable(kind)->family, f[2], f[3], f[4], f[5]};
         csv_write_row(t->layers, 7, row);
     }
     fflush(t->layers);
     if (!t->o.quiet)
-        printf("eval  step %ld | %s | val loss %.4f\n", t->step, family_name(t->model.cfg.moe_kind), loss);
+        printf("eval  step %ld | %s | val loss %.4f\n", t->step, ff_vtable(t->model.cfg.moe_kind)->family, loss);
 }
 
 // ---- checkpoints ------------------------------------------------------------

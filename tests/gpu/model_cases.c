@@ -39,10 +39,6 @@ static const ModelCase MODEL_CASES[] = {
     {"mot-tiny/8e", PREC_BF16},       {"ec-tiny/32e", PREC_BF16},
 };
 
-static const char *precision_label(Precision p) {
-    return p == PREC_FP32 ? "fp32" : p == PREC_MIXED ? "mixed" : "bf16";
-}
-
 typedef struct {
     int tokens[N_BATCHES][BATCH * SEQ];   // (B,T)
     int targets[N_BATCHES][BATCH * SEQ];  // (B,T), a few -1 (ignored)
@@ -177,7 +173,7 @@ static int resume(const ModelCase *c, const ModelConfig *cfg, const Ops *ops, co
 
 static void run_model_case(Harness *h, const ModelCase *c, const char *dir) {
     char label[96], err[512], path[512];
-    snprintf(label, sizeof label, "%s %s B=%d T=%d", c->model, precision_label(c->precision),
+    snprintf(label, sizeof label, "%s %s B=%d T=%d", c->model, precision_name(c->precision),
              BATCH, SEQ);
     int fp32 = c->precision == PREC_FP32;
     ModelConfig cfg;
