@@ -35,12 +35,12 @@ void report_print(FILE *f, Scale scale, const ExperimentReport *reps, int n) {
     int count[VERDICT_NA + 1] = {0};
     fprintf(f, "\nPublished vs measured at %s scale (experiments/published.csv)\n\n",
             scale_name(scale));
-    fprintf(f, "%-16s %-52s %-19s %-10s %s\n", "experiment", "claim", "published", "verdict",
+    fprintf(f, "%-16s %-60s %-19s %-10s %s\n", "experiment", "claim", "published", "verdict",
             "measured");
     for (int i = 0; i < n; i++)
         for (int j = 0; j < reps[i].n_judged; j++) {
             const JudgedClaim *c = &reps[i].judged[j];
-            fprintf(f, "%-16s %-52.52s %-19.19s %-10s %s\n", reps[i].exp.name, c->claim->claim,
+            fprintf(f, "%-16s %-60.60s %-19.19s %-10s %s\n", reps[i].exp.name, c->claim->claim,
                     c->claim->published, verdict_name(c->result.verdict), c->result.measured);
             count[c->result.verdict]++;
         }
