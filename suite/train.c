@@ -16,7 +16,6 @@
 #include "impls/model.h"
 #include "kernels/comm.h"
 #include "kernels/common.h"
-#include "kernels/gemm.h"
 #include "suite/csvio.h"
 #include "suite/device.h"
 #include "suite/paths.h"
@@ -384,7 +383,7 @@ static int build_model(Trainer *t, const char *resume_path) {
     t->T = t->o.seq_len > 0 ? t->o.seq_len : cfg.max_seq_len;
     if (t->T > cfg.max_seq_len)
         return fail(t, "--seq-len %d exceeds %s's context of %d", t->T, cfg.name, cfg.max_seq_len);
-    if (t->o.transition_at >= 0 && cfg.moe_kind != FF_MOT && t->o.transition_at > 0 && !resume_path)
+    if (t->o.transition_at >= 0 && !resume_path && cfg.moe_kind != FF_MOT)
         return fail(t, "--transition-at needs a MoT model (got %s)", cfg.name);
     if (model_create(&t->model, &cfg, t->ops, (Precision)t->o.precision, t->o.seed, t->err, sizeof t->err))
         return -1;
