@@ -562,6 +562,18 @@ static void teardown(Trainer *t) {
     if (t->comm) comm_finalize(t->comm);
 }
 
+// A non-finite loss, gradient or eval loss ends the run: it is recorded as
+// diverged at that step and no checkpoint is written from the bad weights.
+static int record_divergence(Trainer *t, const char *what, long at, double last_good_eval) {
+    char msg[200], ckpt[1200];
+    path_in_run(t, ckpt, sizeof ckpt, "ckpt.safetensors");
+    snprintf(msg, sizeof msg, "non-finite %s at step %ld; %s", what, at,
+             access(ckpt, F_OK) == 0 ? "last good checkpoint kept" : "no checkpoint was saved before it");
+    if (is_root(t)) fprintf(stderr, "suite train: diverged: %s\n", msg);
+    write_status(t, "diverged", last_good_eval, at, msg);
+    return EXIT_DIVERGED;
+}
+
 static int run_loop(Trainer *t) {
     double start = now_seconds(), avg = 0;
     long first_step = t->step;
@@ -575,18 +587,14 @@ static int run_loop(Trainer *t) {
         avg = t->step - first_step == 1 ? dt : 0.9 * avg + 0.1 * dt;
         log_step(t, &r, dt, now_seconds() - start, avg);
         if (!isfinite(r.loss) || !isfinite(r.grad_norm)) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "non-finite %s at step %ld; last good checkpoint kept",
-                     isfinite(r.loss) ? "gradient norm" : "loss", t->step);
-            if (is_root(t)) fprintf(stderr, "suite train: diverged: %s\n", msg);
             t->step--;  // the failed update was not applied
-            write_status(t, "diverged", last_eval, t->step + 1, msg);
-            return EXIT_DIVERGED;
+            return record_divergence(t, isfinite(r.loss) ? "gradient norm" : "loss", t->step + 1, last_eval);
         }
-        int eval_now = t->step % t->o.eval_every == 0 || t->step == t->o.steps;
-        if (eval_now) {
-            last_eval = evaluate(t);
-            log_eval(t, last_eval);
+        if (t->step % t->o.eval_every == 0 || t->step == t->o.steps) {
+            double eval = evaluate(t);
+            log_eval(t, eval);
+            if (!isfinite(eval)) return record_divergence(t, "eval loss", t->step, last_eval);
+            last_eval = eval;
         }
         if (t->step % t->o.ckpt_every == 0 || t->step == t->o.steps) {
             if (save_checkpoint(t)) return EXIT_ERROR;

@@ -133,6 +133,49 @@ START_TEST(test_eval_of_a_checkpoint_matches_training_eval_data) {
 }
 END_TEST
 
+static long file_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static int file_contains(const char *path, const char *needle) {
+    char text[2048] = "";
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return strstr(text, needle) != NULL;
+}
+
+// Two good steps and a checkpoint, then the run resumes with an LR of 1e30: the
+// first update blows the weights up, so the next loss is not finite. The run
+// must stop with exit 3, record the step, and keep the step-2 checkpoint intact.
+START_TEST(test_divergence_is_recorded) {
+    const char *err;
+    system("rm -rf /tmp/mot_t_diverged");
+    const char *common = "train " TINY " --steps 8 --eval-every 2 --warmup 0 --out /tmp/mot_t_diverged";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --stop-after 2", common);
+    ck_assert_msg(run_suite(cmd, &err) == 0, "%s", err);
+    long good_size = file_size("/tmp/mot_t_diverged/ckpt.safetensors");
+    ck_assert_int_gt(good_size, 0);
+    system("cp /tmp/mot_t_diverged/ckpt.safetensors /tmp/mot_t_diverged_good.safetensors");
+    snprintf(cmd, sizeof cmd, "%s --resume --lr 1e30", common);
+    int rc = run_suite(cmd, &err);
+    ck_assert_msg(rc == 3, "exit %d, want 3 (diverged): %s", rc, err);
+    ck_assert_msg(strstr(err, "diverged: non-finite") && strstr(err, "last good checkpoint kept"), "%s", err);
+    const char *status = "/tmp/mot_t_diverged/status.json";
+    ck_assert_msg(file_contains(status, "\"status\": \"diverged\""), "status.json does not say diverged");
+    ck_assert_msg(file_contains(status, "\"diverged_at\": 4"), "status.json should name step 4");
+    ck_assert_int_eq(system("cmp -s /tmp/mot_t_diverged/ckpt.safetensors /tmp/mot_t_diverged_good.safetensors"), 0);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("cli");
@@ -141,6 +184,7 @@ int main(void) {
     tcase_add_test(tc, test_resume_gives_the_same_losses);
     tcase_add_test(tc, test_bad_input_gives_one_clear_line);
     tcase_add_test(tc, test_eval_of_a_checkpoint_matches_training_eval_data);
+    tcase_add_test(tc, test_divergence_is_recorded);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);  // tests run in order: later ones use the first run
