@@ -2,15 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "kernels/common.h"
 
 enum { PRINT_INTERVAL_MS = 500 };
-
-double monotonic_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void progress_start(Progress *p, uint64_t total_file_bytes, int quiet) {
     memset(p, 0, sizeof *p);

@@ -15,4 +15,3 @@ void progress_start(Progress *p, uint64_t total_file_bytes, int quiet);
 void progress_add(Progress *p, uint64_t file_bytes, uint64_t text_bytes, uint64_t tokens);
 // Ends the line with a summary line (unless quiet).
 void progress_finish(Progress *p);
-double monotonic_seconds(void);

@@ -1,6 +1,7 @@
 #include "kernels/common.h"
 
 #include <stdarg.h>
+#include <time.h>
 
 void die_at(const char *file, int line, const char *fmt, ...) {
     fprintf(stderr, "%s:%d: ", file, line);
@@ -22,4 +23,10 @@ void *calloc_check(size_t n, size_t size, const char *file, int line) {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p) die_at(file, line, "out of memory allocating %zu x %zu bytes", n, size);
     return p;
+}
+
+double monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

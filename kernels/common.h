@@ -19,6 +19,9 @@ void die_at(const char *file, int line, const char *fmt, ...)
 void *malloc_check(size_t bytes, const char *file, int line);
 void *calloc_check(size_t n, size_t size, const char *file, int line);
 
+// Seconds on the monotonic clock, for timing and ETAs.
+double monotonic_seconds(void);
+
 // Round an fp32 value to the nearest bf16 value (round-to-nearest-even), kept in
 // fp32 storage. NaN stays NaN. Used by the CPU path to emulate bf16 operands.
 static inline float round_bf16(float x) {

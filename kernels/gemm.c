@@ -3,7 +3,6 @@
 
 #include <cblas.h>
 #include <omp.h>
-#include <time.h>
 
 #include "kernels/common.h"
 #include "kernels/ops_cpu.h"
@@ -84,12 +83,6 @@ void gemm_cpu(const GemmArgs *g) {
     free(B_bf16);
 }
 
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 double gemm_measure_gflops(int M, int N, int K, double seconds) {
     if (M <= 0 || N <= 0 || K <= 0)
         die("gemm_measure_gflops: sizes must be positive, got M=%d N=%d K=%d", M, N, K);
@@ -101,11 +94,11 @@ double gemm_measure_gflops(int M, int N, int K, double seconds) {
     GemmArgs g = {.M = M, .N = N, .K = K, .alpha = 1.0f, .A = A, .B = B, .C = C};
     gemm_cpu(&g);  // warm-up: OpenBLAS thread start, page faults
     long products = 0;
-    double start = seconds_now(), elapsed;
+    double start = monotonic_seconds(), elapsed;
     do {
         gemm_cpu(&g);
         products++;
-        elapsed = seconds_now() - start;
+        elapsed = monotonic_seconds() - start;
     } while (elapsed < seconds);
     free(A);
     free(B);

@@ -2,7 +2,6 @@
 // named models on random tokens, and (--tokenizer) the BPE tokenizer's MB/s.
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "impls/model.h"
 #include "kernels/common.h"
@@ -19,12 +18,6 @@ static const char *USAGE =
     "(MoT 3Ed, EC/TC Ed) and head d V) -- see model_flops_per_token. On the CPU the\n"
     "achieved GFLOP/s is set beside the sgemm rate measured on the spot; on a GPU\n"
     "MFU is against the datasheet dense peak of the GPU model.";
-
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     const Ops *ops;
@@ -63,7 +56,7 @@ static int bench_model(const BenchSetup *s, const char *name) {
     for (int step = 0; step <= s->steps; step++) {  // step 0 warms up
         if (step == 1) {
             s->ops->synchronize();
-            start = seconds_now();
+            start = monotonic_seconds();
         }
         model_zero_grad(&m);
         model_forward_backward(&m, tokens, targets, 1.0f, NULL);
@@ -71,7 +64,7 @@ static int bench_model(const BenchSetup *s, const char *name) {
                       s->precision == PREC_BF16);
     }
     s->ops->synchronize();
-    double step_s = (seconds_now() - start) / s->steps;
+    double step_s = (monotonic_seconds() - start) / s->steps;
     double tok_s = N / step_s;
     double flops = model_flops_per_token(&cfg, s->T) * tok_s;
     printf("%-22s %8.2fM %9.0f %10.1f %10.1f %6.1f%%", name, n / 1e6, tok_s, step_s * 1e3, flops / 1e9,

@@ -21,6 +21,7 @@
 #include "suite/experiment_plot.h"
 #include "suite/paths.h"
 #include "suite/results.h"
+#include "suite/timefmt.h"
 
 // ---- string lists ---------------------------------------------------------------
 
@@ -272,18 +273,6 @@ static int adopt_twin(const char *twin, const char *dir, char *err, size_t errle
 
 // ---- running a child ----------------------------------------------------------------------
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void fmt_duration(char *buf, size_t len, double s) {
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
-}
-
 // Last data row of DIR/metrics.csv: step and loss (the trainer's live progress).
 static int last_metrics(const char *dir, long *step, double *loss) {
     char path[PATH_MAX], buf[4096];
@@ -316,7 +305,7 @@ static void fmt_eta(const Progress *p, double running_cost_left, char *buf, size
         return;
     }
     char d[32];
-    fmt_duration(d, sizeof d,
+    format_duration(d, sizeof d,
                  (p->remaining_cost + running_cost_left) * p->done_seconds / p->done_cost);
     snprintf(buf, len, "ETA %s", d);
 }
@@ -345,7 +334,7 @@ static int run_child(const RunnerOptions *o, const StrList *args, const char *lo
         _exit(127);
     }
     int tty = isatty(1), quarter_shown = 0, status;
-    double started = now_s();
+    double started = monotonic_seconds();
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid) break;
@@ -360,7 +349,7 @@ static int run_child(const RunnerOptions *o, const StrList *args, const char *lo
         quarter_shown = (int)(frac * 4);
         char eta[48], el[32];
         fmt_eta(p, cost * (1 - frac), eta, sizeof eta);
-        fmt_duration(el, sizeof el, now_s() - started);
+        format_duration(el, sizeof el, monotonic_seconds() - started);
         printf(tty ? "\r    step %ld/%ld  loss %.4f  %s  (%s)   "
                    : "    step %ld/%ld  loss %.4f  %s  (%s)\n",
                step, total_steps, loss, el, eta);
@@ -493,16 +482,16 @@ static int train_one(const Experiment *e, const RunnerOptions *o, const RunSpec 
     double left = r->steps > 0 ? pl->cost * (1 - (double)done / r->steps) : pl->cost;
     prog->remaining_cost -= pl->cost;
     fmt_eta(prog, left, eta, sizeof eta);
-    fmt_duration(el, sizeof el, now_s() - prog->start);
+    format_duration(el, sizeof el, monotonic_seconds() - prog->start);
     printf("    elapsed %s, %s; log %s/train.log\n", el, eta, pl->dir);
     snprintf(log_path, sizeof log_path, "%s/train.log", pl->dir);
-    double t0 = now_s();
+    double t0 = monotonic_seconds();
     int code = run_child(o, &pl->args, log_path, pl->dir, r->steps, left, prog);
-    prog->done_seconds += now_s() - t0;
+    prog->done_seconds += monotonic_seconds() - t0;
     prog->done_cost += left;
     results_read_status(pl->dir, status, sizeof status, &done);
     if (code == 0) {
-        printf("    finished in %.1fs\n", now_s() - t0);
+        printf("    finished in %.1fs\n", monotonic_seconds() - t0);
     } else if (code == 3) {
         printf("    diverged at step %ld: recorded, going on\n", done);
     } else if (code >= 128) {
@@ -536,7 +525,7 @@ static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan,
 int runner_run_experiment(const Experiment *e, const RunnerOptions *o) {
     char err[1024];
     Planned *plan = callocCheck(e->n_runs, sizeof(Planned));
-    Progress prog = {.start = now_s()};
+    Progress prog = {.start = monotonic_seconds()};
     int stop = 0, failed = 0;
     if (plan_runs(e, o, plan, &prog)) stop = 2;
     else
@@ -581,7 +570,7 @@ int runner_run_experiment(const Experiment *e, const RunnerOptions *o) {
     free(plan);
     if (stop == 2) return 2;
     char el[32];
-    fmt_duration(el, sizeof el, now_s() - prog.start);
+    format_duration(el, sizeof el, monotonic_seconds() - prog.start);
     printf("== %s at %s scale: done in %s\n", e->name, scale_name(e->scale), el);
     return stop ? stop : failed;
 }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "datasets/dataset.h"
@@ -19,6 +18,7 @@
 #include "suite/csvio.h"
 #include "suite/device.h"
 #include "suite/paths.h"
+#include "suite/timefmt.h"
 
 enum { EXIT_FINISHED = 0, EXIT_ERROR = 1, EXIT_DIVERGED = 3 };
 enum { ERR_LEN = 1024 };
@@ -436,19 +436,6 @@ static StepResult train_step(Trainer *t, float peak_lr) {
     return r;
 }
 
-static void format_duration(char *out, size_t len, double s) {
-    if (!isfinite(s) || s < 0) s = 0;
-    long sec = (long)(s + 0.5);
-    if (sec >= 3600) snprintf(out, len, "%ldh%02ldm", sec / 3600, sec / 60 % 60);
-    else snprintf(out, len, "%ldm%02lds", sec / 60, sec % 60);
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void log_step(Trainer *t, const StepResult *r, double step_seconds, double elapsed,
                      double avg_step_seconds) {
     if (!is_root(t)) return;
@@ -575,17 +562,17 @@ static int record_divergence(Trainer *t, const char *what, long at, double last_
 }
 
 static int run_loop(Trainer *t) {
-    double start = now_seconds(), avg = 0;
+    double start = monotonic_seconds(), avg = 0;
     long first_step = t->step;
     double last_eval = NAN;
     while (t->step < t->o.steps) {
         if (maybe_transition(t)) return EXIT_ERROR;
-        double t0 = now_seconds();
+        double t0 = monotonic_seconds();
         StepResult r = train_step(t, t->o.lr);
         t->step++;
-        double dt = now_seconds() - t0;
+        double dt = monotonic_seconds() - t0;
         avg = t->step - first_step == 1 ? dt : 0.9 * avg + 0.1 * dt;
-        log_step(t, &r, dt, now_seconds() - start, avg);
+        log_step(t, &r, dt, monotonic_seconds() - start, avg);
         if (!isfinite(r.loss) || !isfinite(r.grad_norm)) {
             t->step--;  // the failed update was not applied
             return record_divergence(t, isfinite(r.loss) ? "gradient norm" : "loss", t->step + 1, last_eval);
