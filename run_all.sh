@@ -48,9 +48,14 @@ case "$scale" in
 esac
 
 # Missing Debian packages first, then whatever needs building (build/suite).
-scripts/install-deps.sh
-make --no-print-directory -s
-suite=build/suite
+# MOT_SUITE names a binary built already (the tests run the one under test).
+if [ -n "${MOT_SUITE:-}" ]; then
+    suite=$MOT_SUITE
+else
+    scripts/install-deps.sh
+    make --no-print-directory -s
+    suite=build/suite
+fi
 
 if [ "$diff_only" -eq 0 ]; then
     if [ ${#names[@]} -eq 0 ]; then

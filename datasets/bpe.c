@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "kernels/common.h"
+#include "kernels/base/check.h"
 
 #define EMPTY_PAIR UINT64_MAX
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "kernels/common.h"
+#include "kernels/base/check.h"
 
 enum { RAW_BUFFER_BYTES = 1 << 20 };
 
@@ -21,6 +21,7 @@ struct ByteSource {
     unsigned char *raw;             // (RAW_BUFFER_BYTES) compressed input window
     z_stream z;
     int in_member;                  // a member has started and not yet ended
+    char damage[512];               // an error found after output: reported by the next read
 };
 
 ByteSource *byte_source_open(const char *path, char *err, size_t errlen) {
@@ -82,6 +83,11 @@ ssize_t byte_source_read(ByteSource *s, char *buf, size_t cap, char *err, size_t
             return got;
         }
     }
+    if (s->damage[0]) {
+        snprintf(err, errlen, "%s", s->damage);
+        s->damage[0] = '\0';
+        return -1;
+    }
     for (;;) {
         if (s->z.avail_in == 0) refill(s);
         if (s->z.avail_in == 0) {
@@ -101,10 +107,14 @@ ssize_t byte_source_read(ByteSource *s, char *buf, size_t cap, char *err, size_t
         size_t produced = (size_t)(s->z.next_out - (unsigned char *)buf);
         if (ret == Z_STREAM_END) s->in_member = 0;
         else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-            snprintf(err, errlen, "%s: corrupt gzip data near byte %llu (%s)", s->path,
+            // The bytes inflated before the damage are good: deliver them first, so the
+            // lines they complete are read and the error names the line after them.
+            char *msg = produced > 0 ? s->damage : err;
+            snprintf(msg, produced > 0 ? sizeof s->damage : errlen,
+                     "%s: corrupt gzip data near byte %llu (%s)", s->path,
                      (unsigned long long)byte_source_offset(s), s->z.msg ? s->z.msg : "zlib error");
             s->in_member = 0;
-            return -1;
+            if (produced == 0) return -1;
         }
         if (produced > 0) return (ssize_t)produced;
     }

@@ -13,6 +13,7 @@ ByteSource *byte_source_open(const char *path, char *err, size_t errlen);
 void byte_source_close(ByteSource *s);
 // Up to cap bytes of content: > 0 bytes read, 0 at the end, -1 when the gzip
 // data is damaged or ends early (err says which, naming the compressed offset).
+// What inflated before the damage is returned first; the -1 comes on the next call.
 ssize_t byte_source_read(ByteSource *s, char *buf, size_t cap, char *err, size_t errlen);
 // After a -1 from read: skip forward to the next gzip member header. 0 when one
 // was found (read continues there), -1 when none is left.

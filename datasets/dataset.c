@@ -10,12 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "datasets/file_util.h"
 #include "datasets/progress.h"
 #include "datasets/shard_list.h"
 #include "datasets/shard_reader.h"
 #include "datasets/tokenizer.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/fileio.h"
+#include "kernels/base/hash.h"
 
 // Where one shard's cache lives and what a valid cache of it must record.
 typedef struct {
@@ -25,8 +26,8 @@ typedef struct {
     int needs_build;
 } ShardPlan;
 
-static int plan_shard(const char *source, const char *cache_dir, ShardPlan *p, char *err,
-                      size_t errlen) {
+static int plan_shard(const char *source, const char *cache_dir, int vocab_size, ShardPlan *p,
+                      char *err, size_t errlen) {
     char real[PATH_MAX];
     struct stat st;
     if (!realpath(source, real) || stat(real, &st) != 0) {
@@ -41,9 +42,10 @@ static int plan_shard(const char *source, const char *cache_dir, ShardPlan *p, c
     uint64_t path_hash = hash64(real, strlen(real), HASH64_INIT);
     int64_t stamp[3] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
     p->fingerprint = hash64(stamp, sizeof stamp, path_hash);
-    // The path hash keeps same-named shards from different directories apart.
-    snprintf(p->cache_path, sizeof p->cache_path, "%s/%s.%016llx.tok", cache_dir,
-             path_basename(source), (unsigned long long)path_hash);
+    // The path hash keeps same-named shards from different directories apart; the
+    // vocabulary size lets caches of one shard at several vocabularies coexist.
+    snprintf(p->cache_path, sizeof p->cache_path, "%s/%s.%016llx.v%d.tok", cache_dir,
+             path_basename(source), (unsigned long long)path_hash, vocab_size);
     return 0;
 }
 
@@ -52,7 +54,8 @@ static int tokenize_shard(const ShardPlan *plan, const Tokenizer *tok, Tokenizer
                           const DatasetOptions *opt, Progress *progress, char *err, size_t errlen) {
     ShardReader *reader = shard_reader_open(plan->source, opt->skip_bad, err, errlen);
     if (!reader) return -1;
-    TokCacheWriter *writer = tok_cache_writer_begin(plan->cache_path, err, errlen);
+    TokCacheWriter *writer =
+        tok_cache_writer_begin(plan->cache_path, tokenizer_vocab_size(tok), err, errlen);
     if (!writer) {
         shard_reader_close(reader);
         return -1;
@@ -155,6 +158,7 @@ static int dataset_index(Dataset *ds, const char *spec, char *err, size_t errlen
         ds->stats.text_bytes += h->text_bytes;
         ds->stats.empty_shards += h->num_docs == 0;
     }
+    ds->vocab_size = (int)ds->shards[0].header.vocab_size;  // one tokenizer wrote them all
     if (ds->doc_base[ds->num_shards] == 0) {
         snprintf(err, errlen, "%s: no documents in any shard", spec);
         return -1;
@@ -162,7 +166,7 @@ static int dataset_index(Dataset *ds, const char *spec, char *err, size_t errlen
     return 0;
 }
 
-static Dataset *open_token_file(const char *spec, char *err, size_t errlen) {
+static Dataset *open_token_file(const char *spec, int vocab_size, char *err, size_t errlen) {
     Dataset *ds = dataset_new(1);
     TokCacheStatus st = tok_cache_open(spec, &ds->shards[0], err, errlen);
     if (st == TOK_CACHE_MISSING) snprintf(err, errlen, "%s: no such token cache", spec);
@@ -170,7 +174,11 @@ static Dataset *open_token_file(const char *spec, char *err, size_t errlen) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, "; delete it and open its source shard to rebuild it");
     }
-    if (st != TOK_CACHE_OK || dataset_index(ds, spec, err, errlen) != 0) {
+    int wrong_vocab = st == TOK_CACHE_OK && (int)ds->shards[0].header.vocab_size != vocab_size;
+    if (wrong_vocab)
+        snprintf(err, errlen, "%s: a token cache of vocab_size %u, but %d was asked for; open its source shard with the model's vocab_size instead",
+                 spec, ds->shards[0].header.vocab_size, vocab_size);
+    if (st != TOK_CACHE_OK || wrong_vocab || dataset_index(ds, spec, err, errlen) != 0) {
         dataset_close(ds);
         return NULL;
     }
@@ -228,8 +236,9 @@ static void choose_label(Dataset *ds, const ShardList *list, const char *spec) {
 Dataset *dataset_open(const char *spec, const DatasetOptions *opt_in, char *err, size_t errlen) {
     static const DatasetOptions defaults = {0};
     const DatasetOptions *opt = opt_in ? opt_in : &defaults;
+    int vocab_size = opt->vocab_size ? opt->vocab_size : GPT2_VOCAB_SIZE;
     size_t n = strlen(spec);
-    if (n > 4 && !strcmp(spec + n - 4, ".tok")) return open_token_file(spec, err, errlen);
+    if (n > 4 && !strcmp(spec + n - 4, ".tok")) return open_token_file(spec, vocab_size, err, errlen);
 
     const char *cache_dir = opt->cache_dir ? opt->cache_dir : getenv("MOT_CACHE_DIR");
     if (!cache_dir || !cache_dir[0]) cache_dir = ".cache/tokens";
@@ -238,10 +247,10 @@ Dataset *dataset_open(const char *spec, const DatasetOptions *opt_in, char *err,
     Tokenizer *tok = NULL;
     Dataset *ds = dataset_new(list.n);
     ShardPlan *plans = callocCheck((size_t)list.n, sizeof *plans);
-    int ok = (tok = tokenizer_load(NULL, err, errlen)) != NULL &&
+    int ok = (tok = tokenizer_open(NULL, vocab_size, err, errlen)) != NULL &&
              make_dirs(cache_dir, err, errlen) == 0;
     for (int i = 0; ok && i < list.n; i++)
-        ok = plan_shard(list.paths[i], cache_dir, &plans[i], err, errlen) == 0;
+        ok = plan_shard(list.paths[i], cache_dir, vocab_size, &plans[i], err, errlen) == 0;
     if (ok) {
         map_valid_caches(ds, plans, tokenizer_vocab_hash(tok), opt->quiet);
         ok = build_caches(plans, list.n, tok, opt, err, errlen) == 0;
@@ -274,6 +283,7 @@ void dataset_close(Dataset *ds) {
 const char *dataset_label(const Dataset *ds) { return ds->label; }
 uint64_t dataset_num_tokens(const Dataset *ds) { return ds->tok_base[ds->num_shards]; }
 uint64_t dataset_num_docs(const Dataset *ds) { return ds->doc_base[ds->num_shards]; }
+int dataset_vocab_size(const Dataset *ds) { return ds->vocab_size; }
 DatasetStats dataset_stats(const Dataset *ds) { return ds->stats; }
 
 int dataset_shard_of(const Dataset *ds, const uint64_t *base, uint64_t x) {

@@ -2,7 +2,8 @@
 // GPT-2 BPE into a memory-mapped token cache, then cut into (B,T) batches.
 //
 // The token stream of a dataset is every document of every shard (shards sorted
-// by path, documents in file order), each followed by one end-of-text (50256).
+// by path, documents in file order), each followed by one end-of-text (V-1:
+// 50256 for GPT-2's vocabulary, see datasets/tokenizer.h for reduced ones).
 // Token caches are described in datasets/token_cache.h.
 #pragma once
 #include <stddef.h>
@@ -15,13 +16,16 @@ typedef struct {
     int skip_bad;           // count and skip malformed lines / corrupt gzip members instead of stopping
     int threads;            // tokenizer threads (0 = all cores)
     int quiet;              // no progress line
+    int vocab_size;         // the model's vocab_size: 0 = GPT-2's 50257, else 257..50257
+                            // (GPT-2's first vocab_size-257 merges, see datasets/tokenizer.h)
 } DatasetOptions;
 
 // spec: a C4 shard file (.json.gz, .jsonl, .json: one JSON document per line,
 // `text` field), a directory of shards, a glob ("dir/c4-train.*.json.gz"), or an
 // existing token cache file (.tok). Shards are tokenized once (in parallel across
 // shards) into a cache and memory-mapped; re-tokenized only when a source (path,
-// size, mtime) or the tokenizer (vocabulary hash) changed. opt may be NULL
+// size, mtime) or the tokenizer (vocabulary files or vocab_size) changed; a .tok
+// of another vocab_size is refused. opt may be NULL
 // (defaults). Returns NULL with a one-line message in err (naming the file, the
 // line and the fix) when the data cannot be used.
 Dataset *dataset_open(const char *spec, const DatasetOptions *opt, char *err, size_t errlen);
@@ -31,8 +35,9 @@ void dataset_close(Dataset *ds);
 // bundled samples, "english-standin" for the stand-in (never call it C4), else
 // the file/dir basename.
 const char *dataset_label(const Dataset *ds);
-uint64_t dataset_num_tokens(const Dataset *ds);  // including one end-of-text (50256) after every document
+uint64_t dataset_num_tokens(const Dataset *ds);  // including one end-of-text after every document
 uint64_t dataset_num_docs(const Dataset *ds);
+int dataset_vocab_size(const Dataset *ds);  // V: ids are below it, end-of-text is V-1
 
 // How the dataset was obtained, for logs and tests.
 typedef struct {

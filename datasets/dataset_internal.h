@@ -5,6 +5,7 @@
 
 struct Dataset {
     char label[64];
+    int vocab_size;      // of the tokenizer that wrote the caches
     int num_shards;
     TokCache *shards;    // (num_shards) mapped caches, in stream order
     uint64_t *doc_base;  // (num_shards+1) documents before each shard

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "datasets/dataset_internal.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
 
 // xoshiro256** (Blackman & Vigna): small state that a checkpoint can store, and a
 // jump function that gives each rank a non-overlapping stream.

@@ -1,8 +1,9 @@
 #include "datasets/pretokenize.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#include "kernels/common.h"
+#include "kernels/base/check.h"
 
 // \s of the Python `regex` module and tiktoken: the Unicode White_Space
 // property. PCRE2's own \s differs (it adds U+180E), JavaScript's too (it adds

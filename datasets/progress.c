@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/clock.h"
 
 enum { PRINT_INTERVAL_MS = 500 };
 

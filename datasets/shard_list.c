@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "datasets/file_util.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/fileio.h"
 
 static const char *const SHARD_SUFFIXES[] = {".json.gz", ".jsonl.gz", ".jsonl", ".json"};
 enum { N_SHARD_SUFFIXES = sizeof SHARD_SUFFIXES / sizeof SHARD_SUFFIXES[0] };

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "datasets/byte_source.h"
-#include "kernels/common.h"
+#include "datasets/json_sanitize.h"
+#include "kernels/base/check.h"
 
 enum { READ_CHUNK_BYTES = 1 << 20 };
 
@@ -19,6 +20,8 @@ struct ShardReader {
     uint64_t line_no;
     uint64_t skipped;
     json_t *doc;              // the document last returned (owns its text)
+    char *clean;              // the line with undecodable bytes replaced (json_sanitize.h)
+    size_t clean_cap;
 };
 
 ShardReader *shard_reader_open(const char *path, int skip_bad, char *err, size_t errlen) {
@@ -37,6 +40,7 @@ void shard_reader_close(ShardReader *r) {
     if (!r) return;
     json_decref(r->doc);
     byte_source_close(r->src);
+    free(r->clean);
     free(r->buf);
     free(r);
 }
@@ -119,8 +123,14 @@ int shard_reader_next(ShardReader *r, const char **text, size_t *len, char *err,
         int got = next_line(r, &line, &n, err, errlen);
         if (got <= 0) return got;
         if (blank(line, n)) continue;  // holds no document, e.g. a trailing empty line
+        if (3 * n > r->clean_cap) {
+            r->clean_cap = 3 * n;
+            free(r->clean);
+            r->clean = mallocCheck(r->clean_cap);
+        }
+        size_t clean_n = json_sanitize_line(line, n, r->clean);
         json_error_t jerr;
-        json_t *doc = json_loadb(line, n, JSON_ALLOW_NUL, &jerr);
+        json_t *doc = json_loadb(r->clean, clean_n, JSON_ALLOW_NUL, &jerr);
         json_t *field = doc ? json_object_get(doc, "text") : NULL;
         if (field && json_is_string(field)) {
             r->doc = doc;

@@ -1,17 +1,19 @@
 #include "datasets/token_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "datasets/file_util.h"
-#include "datasets/tokenizer.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/fileio.h"
 
 _Static_assert(sizeof(TokCacheHeader) == 128, "cache header layout is part of the file format");
 
@@ -37,7 +39,7 @@ static int check_documents(const TokCache *c, char *why, size_t whylen) {
                      (unsigned long long)d, (unsigned long long)start, (unsigned long long)end);
             return -1;
         }
-        if (c->tokens[end - 1] != GPT2_EOT) {
+        if (c->tokens[end - 1] != h->vocab_size - 1) {
             snprintf(why, whylen, "document %llu does not end with end-of-text", (unsigned long long)d);
             return -1;
         }
@@ -71,6 +73,8 @@ TokCacheStatus tok_cache_open(const char *path, TokCache *c, char *err, size_t e
                c->header.header_bytes != sizeof(TokCacheHeader)) {
         snprintf(why, sizeof why, "format version %u, this build reads %d", c->header.version,
                  TOK_CACHE_VERSION);
+    } else if (c->header.vocab_size < 2 || c->header.vocab_size > 65536) {
+        snprintf(why, sizeof why, "vocab_size %u, not a 16-bit vocabulary", c->header.vocab_size);
     } else if (c->header.num_tokens > (uint64_t)st.st_size || c->header.num_docs > (uint64_t)st.st_size ||
                expected_file_bytes(&c->header) != (size_t)st.st_size) {  // first two: no overflow
         snprintf(why, sizeof why, "%lld bytes but the header promises %zu (truncated?)",
@@ -109,8 +113,8 @@ void tok_cache_close(TokCache *c) {
 // ---- writer -----------------------------------------------------------------
 
 struct TokCacheWriter {
-    char path[4096], tmp_path[4200];
-    FILE *f;
+    AtomicFile out;
+    int vocab_size;        // end-of-text is vocab_size-1
     uint64_t num_tokens;
     uint64_t *doc_starts;  // (num_docs), grown by doubling
     uint64_t num_docs, cap_docs;
@@ -118,21 +122,63 @@ struct TokCacheWriter {
     size_t chunk_cap;
 };
 
-TokCacheWriter *tok_cache_writer_begin(const char *path, char *err, size_t errlen) {
+// A writer killed mid-write (kill -9, out of memory, a node lost) leaves its
+// temporary file behind: NAME.tok.tmp.PID.N (atomic_open), or NAME.tok.PID.tmp from
+// older builds. The pid of the writer, or -1 when name is not such a file.
+static long temp_writer_pid(const char *name) {
+    const char *tok = strstr(name, ".tok.");
+    if (!tok) return -1;
+    long pid;
+    unsigned n;
+    int used = 0;
+    if (sscanf(tok, ".tok.tmp.%ld.%u%n", &pid, &n, &used) == 2 && !tok[used]) return pid;
+    if (sscanf(tok, ".tok.%ld.tmp%n", &pid, &used) == 1 && !tok[used]) return pid;
+    return -1;
+}
+
+// Remove the temporaries of dir whose writer is dead: its pid is not running here
+// and the file has not changed for STALE_TEMP_SECONDS (a writer on another host
+// sharing the folder keeps its file's mtime fresh, and its pid means nothing here).
+enum { STALE_TEMP_SECONDS = 600 };
+static void remove_stale_temps(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = temp_writer_pid(e->d_name);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM) continue;  // alive
+        char path[4352];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime >= STALE_TEMP_SECONDS)
+            unlink(path);
+    }
+    closedir(d);
+}
+
+TokCacheWriter *tok_cache_writer_begin(const char *path, int vocab_size, char *err, size_t errlen) {
+    if (vocab_size < 2 || vocab_size > 65536) {
+        snprintf(err, errlen, "%s: vocab_size %d does not fit the cache's 16-bit ids (2..65536)", path, vocab_size);
+        return NULL;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    remove_stale_temps(slash ? dir : ".");
     TokCacheWriter *w = callocCheck(1, sizeof *w);
-    snprintf(w->path, sizeof w->path, "%s", path);
-    // The pid keeps concurrent writers (ranks on one host) off each other's file.
-    snprintf(w->tmp_path, sizeof w->tmp_path, "%s.%ld.tmp", path, (long)getpid());
-    w->f = fopen(w->tmp_path, "wb");
-    if (!w->f) {
-        snprintf(err, errlen, "%s: cannot create token cache: %s; point MOT_CACHE_DIR at a writable folder",
-                 w->tmp_path, strerror(errno));
+    w->vocab_size = vocab_size;
+    // Concurrent writers (ranks on one host) each get their own temporary file.
+    if (atomic_open(&w->out, path, err, errlen)) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, "; point MOT_CACHE_DIR at a writable folder");
         free(w);
         return NULL;
     }
     TokCacheHeader placeholder = {0};  // rewritten by finish()
-    if (fwrite(&placeholder, sizeof placeholder, 1, w->f) != 1) {
-        snprintf(err, errlen, "%s: write failed: %s", w->tmp_path, strerror(errno));
+    if (fwrite(&placeholder, sizeof placeholder, 1, w->out.f) != 1) {
+        snprintf(err, errlen, "%s: write failed: %s", w->out.tmp_path, strerror(errno));
         tok_cache_writer_abort(w);
         return NULL;
     }
@@ -151,10 +197,19 @@ int tok_cache_writer_add_doc(TokCacheWriter *w, const int *ids, size_t n, char *
         free(w->chunk);
         w->chunk = mallocCheck(w->chunk_cap * sizeof *w->chunk);
     }
-    for (size_t i = 0; i < n; i++) w->chunk[i] = (uint16_t)ids[i];
-    w->chunk[n] = GPT2_EOT;
-    if (fwrite(w->chunk, sizeof *w->chunk, n + 1, w->f) != n + 1) {
-        snprintf(err, errlen, "%s: write failed (disk full?): %s", w->tmp_path, strerror(errno));
+    int eot = w->vocab_size - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= eot) {
+            snprintf(err, errlen, "%s: document %llu, id %d outside [0, %d): not from the tokenizer of vocab_size %d",
+                     w->out.path, (unsigned long long)w->num_docs, ids[i], eot, w->vocab_size);
+            return -1;
+        }
+        w->chunk[i] = (uint16_t)ids[i];
+    }
+    w->chunk[n] = (uint16_t)eot;
+    if (fwrite(w->chunk, sizeof *w->chunk, n + 1, w->out.f) != n + 1) {
+        snprintf(err, errlen, "%s: write failed (disk full?): %s", w->out.tmp_path,
+                 strerror(errno));
         return -1;
     }
     w->doc_starts[w->num_docs++] = w->num_tokens;
@@ -163,7 +218,6 @@ int tok_cache_writer_add_doc(TokCacheWriter *w, const int *ids, size_t n, char *
 }
 
 static void writer_free(TokCacheWriter *w) {
-    if (w->f) fclose(w->f);
     free(w->doc_starts);
     free(w->chunk);
     free(w);
@@ -177,28 +231,25 @@ int tok_cache_writer_finish(TokCacheWriter *w, const TokCacheHeader *meta, char 
     h.header_bytes = sizeof h;
     h.num_tokens = w->num_tokens;
     h.num_docs = w->num_docs;
+    h.vocab_size = (uint32_t)w->vocab_size;
     static const uint8_t zeros[8] = {0};
     size_t pad = padded_token_bytes(h.num_tokens) - (size_t)h.num_tokens * 2;
-    int ok = fwrite(zeros, 1, pad, w->f) == pad &&
-             (w->num_docs == 0 || fwrite(w->doc_starts, 8, (size_t)w->num_docs, w->f) == w->num_docs) &&
-             fseek(w->f, 0, SEEK_SET) == 0 && fwrite(&h, sizeof h, 1, w->f) == 1 &&
-             fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
-    ok = (fclose(w->f) == 0) && ok;
-    w->f = NULL;
-    if (!ok || rename(w->tmp_path, w->path) != 0) {
-        snprintf(err, errlen, "%s: cannot write token cache (disk full?): %s", w->path,
+    FILE *f = w->out.f;
+    int ok = fwrite(zeros, 1, pad, f) == pad &&
+             (w->num_docs == 0 || fwrite(w->doc_starts, 8, (size_t)w->num_docs, f) == w->num_docs) &&
+             fseek(f, 0, SEEK_SET) == 0 && fwrite(&h, sizeof h, 1, f) == 1;
+    if (!ok) {
+        snprintf(err, errlen, "%s: cannot write token cache (disk full?): %s", w->out.path,
                  strerror(errno));
         tok_cache_writer_abort(w);
         return -1;
     }
-    fsync_parent_dir(w->path);
+    int rc = atomic_commit(&w->out, err, errlen);
     writer_free(w);
-    return 0;
+    return rc;
 }
 
 void tok_cache_writer_abort(TokCacheWriter *w) {
-    if (w->f) fclose(w->f);
-    w->f = NULL;
-    unlink(w->tmp_path);
+    atomic_abort(&w->out);
     writer_free(w);
 }

@@ -2,7 +2,7 @@
 //
 // Layout (little-endian):
 //   TokCacheHeader                      128 bytes
-//   uint16 tokens[num_tokens]           each document's ids followed by 50256
+//   uint16 tokens[num_tokens]           each document's ids followed by end-of-text (vocab_size-1)
 //   zero padding to a multiple of 8 bytes
 //   uint64 doc_starts[num_docs]         index in tokens of each document's first id
 // The file is written to a temporary name, fsync'ed and renamed, so a cache
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define TOK_CACHE_MAGIC "MOTTOKEN"
-enum { TOK_CACHE_VERSION = 1, TOK_CACHE_LABEL_BYTES = 32 };
+enum { TOK_CACHE_VERSION = 2, TOK_CACHE_LABEL_BYTES = 32 };  // 2: vocab_size (1 was always 50257)
 
 typedef struct {
     char magic[8];             // TOK_CACHE_MAGIC, not NUL-terminated
@@ -26,7 +26,8 @@ typedef struct {
     uint64_t skipped_lines;    // malformed lines / lost gzip members skipped while writing
     uint64_t text_bytes;       // UTF-8 bytes of document text
     char label[TOK_CACHE_LABEL_BYTES];  // dataset label of the source ("c4", ...), NUL-padded
-    uint8_t reserved[32];
+    uint32_t vocab_size;       // tokenizer_vocab_size(): ids are below it, end-of-text is vocab_size-1
+    uint8_t reserved[28];
 } TokCacheHeader;
 
 typedef struct {
@@ -45,9 +46,14 @@ TokCacheStatus tok_cache_open(const char *path, TokCache *c, char *err, size_t e
 void tok_cache_close(TokCache *c);
 
 // Streaming writer: documents are appended in order, then finish() fills the
-// header (num_tokens/num_docs are counted here) and atomically publishes the file.
+// header (num_tokens, num_docs and vocab_size come from here) and atomically
+// publishes the file.
 typedef struct TokCacheWriter TokCacheWriter;
-TokCacheWriter *tok_cache_writer_begin(const char *path, char *err, size_t errlen);
+// vocab_size: the tokenizer's (end-of-text, vocab_size-1, ends every document);
+// at most 65536 as ids are stored in 16 bits. First removes the temporary files
+// that killed writers left in path's folder (their pid is gone, unchanged 10 min).
+TokCacheWriter *tok_cache_writer_begin(const char *path, int vocab_size, char *err, size_t errlen);
+// ids must lie in [0, vocab_size-1): end-of-text is appended here.
 int tok_cache_writer_add_doc(TokCacheWriter *w, const int *ids, size_t n, char *err, size_t errlen);
 int tok_cache_writer_finish(TokCacheWriter *w, const TokCacheHeader *meta, char *err,
                             size_t errlen);  // frees w; 0 or -1

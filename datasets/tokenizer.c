@@ -9,16 +9,18 @@
 #include <unistd.h>
 
 #include "datasets/bpe.h"
-#include "datasets/file_util.h"
 #include "datasets/pretokenize.h"
 #include "datasets/word_cache.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/fileio.h"
+#include "kernels/base/hash.h"
 
 struct Tokenizer {
+    int vocab_size;             // V; merges of rank < V-257 are kept, V-1 is end-of-text
     MergeTable merges;
     int byte_id[256];           // id of each single byte
     char *token_bytes;          // raw bytes of every token, concatenated
-    uint32_t *token_off;        // (GPT2_VOCAB_SIZE + 1) offsets into token_bytes
+    uint32_t *token_off;        // (V + 1) offsets into token_bytes
     pcre2_code *pattern;
     uint64_t vocab_hash;
 };
@@ -82,22 +84,6 @@ static int find_vocab_dir(char *out, size_t outlen, char *err, size_t errlen) {
     return -1;
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = mallocCheck((size_t)(size > 0 ? size : 0) + 1);
-    *len = size > 0 ? fread(data, 1, (size_t)size, f) : 0;
-    fclose(f);
-    data[*len] = '\0';
-    return data;
-}
-
 // GPT-2 spells each byte as one printable character: bytes that are printable
 // Latin-1 stand for themselves, the other 68 map to U+0100.. in byte order.
 static void byte_to_codepoint(int cp_of_byte[256]) {
@@ -124,6 +110,25 @@ static int decode_token_spelling(const char *s, const int byte_of_cp[324], char 
     return 0;
 }
 
+// Lay the spellings out in id order so that decoding is one lookup per id:
+// ids below V-1 are GPT-2's own, V-1 is end-of-text (GPT-2's 50256).
+static void layout_token_bytes(Tokenizer *tok, const char *spelled, const size_t *at,
+                               const size_t *n) {
+    int V = tok->vocab_size;
+    size_t total = 0;
+    for (int id = 0; id < V; id++) total += n[id == V - 1 ? GPT2_EOT : id];
+    tok->token_bytes = mallocCheck(total);
+    tok->token_off = mallocCheck(((size_t)V + 1) * sizeof *tok->token_off);
+    size_t off = 0;
+    for (int id = 0; id < V; id++) {
+        int gpt2_id = id == V - 1 ? GPT2_EOT : id;
+        tok->token_off[id] = (uint32_t)off;
+        memcpy(tok->token_bytes + off, spelled + at[gpt2_id], n[gpt2_id]);
+        off += n[gpt2_id];
+    }
+    tok->token_off[V] = (uint32_t)off;
+}
+
 static int load_encoder(Tokenizer *tok, const char *path, json_t **encoder, char *err, size_t errlen) {
     size_t len;
     char *text = read_file(path, &len, err, errlen);
@@ -142,8 +147,7 @@ static int load_encoder(Tokenizer *tok, const char *path, json_t **encoder, char
     for (int i = 0; i < 324; i++) byte_of_cp[i] = -1;
     for (int b = 0; b < 256; b++) byte_of_cp[cp_of_byte[b]] = b;
 
-    // Decode every spelling into `spelled` (in file order), then lay the bytes
-    // out in id order so that decoding is one lookup per id.
+    // Decode every spelling into `spelled` (in file order), then lay them out.
     enum { MAX_SPELLING = 1024 };  // GPT-2's longest spelling is 256 bytes
     size_t used = 0, cap = (size_t)GPT2_VOCAB_SIZE * 8;  // grown if needed
     char *spelled = mallocCheck(cap);
@@ -175,21 +179,14 @@ static int load_encoder(Tokenizer *tok, const char *path, json_t **encoder, char
             single_bytes++;
         }
     }
-    if (rc == 0 && single_bytes != 256) {  // BPE starts from one token per byte
-        snprintf(err, errlen, "%s: %d single-byte tokens, GPT-2 has 256; restore the genuine file", path, single_bytes);
+    // BPE starts from one token per byte, and GPT-2 gives them ids 0..255.
+    int byte_ids_below_256 = 0;
+    for (int b = 0; b < 256; b++) byte_ids_below_256 += tok->byte_id[b] < 256;
+    if (rc == 0 && (single_bytes != 256 || byte_ids_below_256 != 256)) {
+        snprintf(err, errlen, "%s: %d single-byte tokens, GPT-2 has 256 with ids 0..255; restore the genuine file", path, single_bytes);
         rc = -1;
     }
-    if (rc == 0) {
-        tok->token_bytes = mallocCheck(used);
-        tok->token_off = mallocCheck((GPT2_VOCAB_SIZE + 1) * sizeof *tok->token_off);
-        size_t off = 0;
-        for (int id = 0; id < GPT2_VOCAB_SIZE; id++) {
-            tok->token_off[id] = (uint32_t)off;
-            memcpy(tok->token_bytes + off, spelled + at[id], n[id]);
-            off += n[id];
-        }
-        tok->token_off[GPT2_VOCAB_SIZE] = (uint32_t)off;
-    }
+    if (rc == 0) layout_token_bytes(tok, spelled, at, n);
     free(spelled);
     free(at);
     free(n);
@@ -206,7 +203,8 @@ static int load_merges(Tokenizer *tok, const char *path, json_t *encoder, char *
     char *text = read_file(path, &len, err, errlen);
     if (!text) return -1;
     tok->vocab_hash = hash64(text, len, tok->vocab_hash);
-    merge_table_init(&tok->merges, 50000);
+    int kept = tok->vocab_size - GPT2_MIN_VOCAB_SIZE;  // K: the first K merges
+    merge_table_init(&tok->merges, (size_t)kept);
     int rank = 0, line_no = 0, rc = 0;
     for (char *line = text, *end; line < text + len && rc == 0; line = end + 1) {
         end = memchr(line, '\n', (size_t)(text + len - line));
@@ -224,35 +222,55 @@ static int load_merges(Tokenizer *tok, const char *path, json_t *encoder, char *
             memcpy(merged_spelling + (space - line), space + 1, (size_t)(end - space - 1));
             merged = token_id(encoder, merged_spelling, n - 1);
         }
-        if (left < 0 || right < 0 || merged < 0 ||
-            merge_table_add(&tok->merges, left, right, rank++, merged) != 0) {
-            snprintf(err, errlen, "%s:%d: not a merge of two known tokens into a known token (or a repeated one); restore the genuine vocab.bpe", path, line_no);
+        // Every line is checked; only the first K become merges. Merge r making
+        // id 256+r is what lets a reduced vocabulary keep GPT-2's ids.
+        if (left < 0 || right < 0 || merged != 256 + rank ||
+            (rank < kept && merge_table_add(&tok->merges, left, right, rank, merged) != 0)) {
+            snprintf(err, errlen, "%s:%d: not a merge of two known tokens into token %d (GPT-2 numbers merge r as 256+r); restore the genuine vocab.bpe", path, line_no, 256 + rank);
             rc = -1;
         }
+        rank++;
     }
     free(text);
+    if (rc == 0 && rank < kept) {
+        snprintf(err, errlen, "%s: %d merges, vocab_size %d needs %d; restore the genuine vocab.bpe or use a smaller vocab_size",
+                 path, rank, tok->vocab_size, kept);
+        rc = -1;
+    }
     return rc;
 }
 
-Tokenizer *tokenizer_load(const char *dir, char *err, size_t errlen) {
+Tokenizer *tokenizer_open(const char *dir, int vocab_size, char *err, size_t errlen) {
     char found[PATH_MAX], path[PATH_MAX + 32];
+    if (vocab_size == 0) vocab_size = GPT2_VOCAB_SIZE;
+    if (vocab_size < GPT2_MIN_VOCAB_SIZE || vocab_size > GPT2_VOCAB_SIZE) {
+        snprintf(err, errlen, "vocab_size %d: a GPT-2 vocabulary has %d..%d ids (256 bytes, the first vocab_size-257 merges, end-of-text); use 0 for the full one",
+                 vocab_size, GPT2_MIN_VOCAB_SIZE, GPT2_VOCAB_SIZE);
+        return NULL;
+    }
     if (!dir) {
         if (find_vocab_dir(found, sizeof found, err, errlen) != 0) return NULL;
         dir = found;
     }
     Tokenizer *tok = callocCheck(1, sizeof *tok);
+    tok->vocab_size = vocab_size;
     json_t *encoder = NULL;
     snprintf(path, sizeof path, "%s/encoder.json", dir);
     int ok = load_encoder(tok, path, &encoder, err, errlen) == 0;
     snprintf(path, sizeof path, "%s/vocab.bpe", dir);
     ok = ok && load_merges(tok, path, encoder, err, errlen) == 0;
     json_decref(encoder);
+    tok->vocab_hash = hash64(&tok->vocab_size, sizeof tok->vocab_size, tok->vocab_hash);
     ok = ok && (tok->pattern = gpt2_pattern_compile(err, errlen)) != NULL;
     if (!ok) {
         tokenizer_free(tok);
         return NULL;
     }
     return tok;
+}
+
+Tokenizer *tokenizer_load(const char *dir, char *err, size_t errlen) {
+    return tokenizer_open(dir, 0, err, errlen);
 }
 
 void tokenizer_free(Tokenizer *tok) {
@@ -265,6 +283,8 @@ void tokenizer_free(Tokenizer *tok) {
 }
 
 uint64_t tokenizer_vocab_hash(const Tokenizer *tok) { return tok->vocab_hash; }
+int tokenizer_vocab_size(const Tokenizer *tok) { return tok->vocab_size; }
+int tokenizer_eot(const Tokenizer *tok) { return tok->vocab_size - 1; }
 
 // ---- encode -----------------------------------------------------------------
 
@@ -314,7 +334,7 @@ void tokenizer_encode(TokenizerSession *s, const char *text, size_t len, TokenId
 // ---- decode -----------------------------------------------------------------
 
 const char *tokenizer_token_bytes(const Tokenizer *tok, int id, size_t *len) {
-    if (id < 0 || id >= GPT2_VOCAB_SIZE) return NULL;
+    if (id < 0 || id >= tok->vocab_size) return NULL;
     *len = tok->token_off[id + 1] - tok->token_off[id];
     return tok->token_bytes + tok->token_off[id];
 }

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "datasets/file_util.h"
-#include "kernels/common.h"
+#include "kernels/base/check.h"
+#include "kernels/base/hash.h"
 
 enum { WORD_CACHE_SLOTS = 1 << 17 };
 

@@ -7,12 +7,13 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "impls/model_config.h"
 #include "impls/safetensors.h"
+#include "kernels/base/error.h"
 #include "kernels/common.h"
 
 #define CHECKPOINT_VERSION "1"
@@ -20,16 +21,6 @@
 #define OPTIM_V_PREFIX "optim.v."
 // 4 MB: large enough for efficient I/O and device copies, small enough to ignore.
 enum { STAGE_FLOATS = 1 << 20 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 // ---- ModelConfig <-> JSON ------------------------------------------------------
 // One table drives serialisation, parsing and the "which field differs" check.
@@ -64,8 +55,6 @@ static const ConfigField config_fields[] = {
 };
 enum { N_CONFIG_FIELDS = sizeof(config_fields) / sizeof(config_fields[0]) };
 
-enum { N_FF_KINDS = FF_TC + 1 };
-
 #define FIELD_PTR(type, cfg, f) ((type *)((char *)(cfg) + (f)->offset))
 
 // The shortest decimal that reads back as f, as a double: the JSON then shows
@@ -87,8 +76,8 @@ static void field_text(const ModelConfig *cfg, const ConfigField *f, char *out, 
         snprintf(out, outlen, "%.9g", float_to_short_double(*FIELD_PTR(const float, cfg, f)));
         break;
     case FIELD_FF_KIND: {
-        FFKind k = *FIELD_PTR(const FFKind, cfg, f);
-        snprintf(out, outlen, "%s", (unsigned)k < N_FF_KINDS ? ff_vtable((FFKind)k)->family : "?");
+        const FFVTable *family = ff_vtable(*FIELD_PTR(const FFKind, cfg, f));
+        snprintf(out, outlen, "%s", family ? family->family : "?");
         break;
     }
     }
@@ -107,8 +96,8 @@ char *model_config_to_json(const ModelConfig *cfg) {
             break;
         case FIELD_FF_KIND: {
             FFKind k = *FIELD_PTR(const FFKind, cfg, f);
-            if ((unsigned)k >= N_FF_KINDS) die("model config: moe_kind %d out of range", (int)k);
-            v = json_string(ff_vtable((FFKind)k)->family);
+            if (!ff_vtable(k)) die("model config: moe_kind %d out of range", (int)k);
+            v = json_string(ff_vtable(k)->family);
             break;
         }
         }
@@ -127,29 +116,33 @@ static int parse_field(const json_t *v, const ConfigField *f, ModelConfig *cfg, 
     switch (f->type) {
     case FIELD_NAME:
         if (!json_is_string(v) || json_string_length(v) >= MODEL_NAME_LEN)
-            return fail(err, errlen, "model config: field '%s' must be a string shorter than %d "
-                        "bytes", f->key, MODEL_NAME_LEN);
+            return errorf(err, errlen, "model config: field '%s' must be a string shorter than %d "
+                          "bytes", f->key, MODEL_NAME_LEN);
         strcpy(FIELD_PTR(char, cfg, f), json_string_value(v));
         return 0;
     case FIELD_INT:
         if (!json_is_integer(v) || json_integer_value(v) < INT_MIN ||
             json_integer_value(v) > INT_MAX)
-            return fail(err, errlen, "model config: field '%s' must be an integer", f->key);
+            return errorf(err, errlen, "model config: field '%s' must be an integer", f->key);
         *FIELD_PTR(int, cfg, f) = (int)json_integer_value(v);
         return 0;
     case FIELD_FLOAT:
         if (!json_is_number(v))
-            return fail(err, errlen, "model config: field '%s' must be a number", f->key);
+            return errorf(err, errlen, "model config: field '%s' must be a number", f->key);
         *FIELD_PTR(float, cfg, f) = (float)json_number_value(v);
         return 0;
-    case FIELD_FF_KIND:
-        for (int k = 0; k < N_FF_KINDS; k++)
-            if (json_is_string(v) && !strcmp(json_string_value(v), ff_vtable((FFKind)k)->family)) {
-                *FIELD_PTR(FFKind, cfg, f) = (FFKind)k;
-                return 0;
-            }
-        return fail(err, errlen, "model config: field '%s' must be one of \"dense\", \"mot\", "
-                    "\"ec\", \"tc\"", f->key);
+    case FIELD_FF_KIND: {
+        const FFVTable *family =
+            json_is_string(v) ? ff_family_by_name(json_string_value(v), json_string_length(v))
+                              : NULL;
+        if (family) {
+            *FIELD_PTR(FFKind, cfg, f) = family->kind;
+            return 0;
+        }
+        char names[64];
+        ff_family_list(names, sizeof names, 0);
+        return errorf(err, errlen, "model config: field '%s' must be one of %s", f->key, names);
+    }
     }
     return 0;
 }
@@ -160,13 +153,13 @@ int model_config_from_json(const char *json, ModelConfig *cfg, char *err, size_t
     json_t *obj = json_loads(json, JSON_REJECT_DUPLICATES, &je);
     int rc = 0;
     if (!obj)
-        return fail(err, errlen, "model config is not valid JSON (%s, at byte %d)", je.text,
-                    je.position);
-    if (!json_is_object(obj)) rc = fail(err, errlen, "model config is not a JSON object");
+        return errorf(err, errlen, "model config is not valid JSON (%s, at byte %d)", je.text,
+                      je.position);
+    if (!json_is_object(obj)) rc = errorf(err, errlen, "model config is not a JSON object");
     for (int i = 0; i < N_CONFIG_FIELDS && !rc; i++) {
         const json_t *v = json_object_get(obj, config_fields[i].key);
         rc = v ? parse_field(v, &config_fields[i], cfg, err, errlen)
-               : fail(err, errlen, "model config: missing field '%s'", config_fields[i].key);
+               : errorf(err, errlen, "model config: missing field '%s'", config_fields[i].key);
     }
     // A field this build does not know would be silently ignored: refuse instead.
     const char *key;
@@ -175,8 +168,8 @@ int model_config_from_json(const char *json, ModelConfig *cfg, char *err, size_t
         int known = 0;
         for (int i = 0; i < N_CONFIG_FIELDS; i++) known |= !strcmp(key, config_fields[i].key);
         if (!known && !rc)
-            rc = fail(err, errlen, "model config: unknown field '%s' (written by a newer "
-                      "mot-bench?)", key);
+            rc = errorf(err, errlen, "model config: unknown field '%s' (written by a newer "
+                        "mot-bench?)", key);
     }
     json_decref(obj);
     return rc;
@@ -307,7 +300,7 @@ int checkpoint_save(const char *path, const Model *m, const TrainState *ts, char
     }
     free(stage);
     st_writer_free(&w);
-    return rc ? fail(err, errlen, "saving checkpoint %s: %s", path, why) : 0;
+    return rc ? errorf(err, errlen, "saving checkpoint %s: %s", path, why) : 0;
 }
 
 // ---- loading -------------------------------------------------------------------
@@ -321,13 +314,14 @@ static int open_checkpoint(StFile *sf, const char *path, ModelConfig *cfg, char 
     char why[512];
     int rc = 0;
     if (!version || !config)
-        rc = fail(err, errlen, "%s: no mot_bench_version/config in __metadata__: not a "
-                  "mot-bench checkpoint", path);
+        rc = errorf(err, errlen, "%s: no mot_bench_version/config in __metadata__: not a "
+                    "mot-bench checkpoint", path);
     else if (strcmp(version, CHECKPOINT_VERSION))
-        rc = fail(err, errlen, "%s: checkpoint format version %s; this build reads version %s",
-                  path, version, CHECKPOINT_VERSION);
-    else if (model_config_from_json(config, cfg, why, sizeof why))
-        rc = fail(err, errlen, "%s: %s", path, why);
+        rc = errorf(err, errlen, "%s: checkpoint format version %s; this build reads version %s",
+                    path, version, CHECKPOINT_VERSION);
+    else if (model_config_from_json(config, cfg, why, sizeof why) ||
+             model_config_check(cfg, why, sizeof why))  // untrusted: check before any use
+        rc = errorf(err, errlen, "%s: %s", path, why);
     if (rc) st_close(sf);
     return rc;
 }
@@ -346,11 +340,11 @@ static const StTensor *expect_tensor(const StFile *sf, const char *prefix, const
     prefixed_name(name, sizeof name, prefix, p->name);
     const StTensor *t = st_find(sf, name);
     if (!t) {
-        fail(err, errlen, "%s: tensor '%s' is missing", sf->path, name);
+        errorf(err, errlen, "%s: tensor '%s' is missing", sf->path, name);
         return NULL;
     }
     if (strcmp(t->dtype, "F32")) {
-        fail(err, errlen, "%s: tensor '%s' has dtype %s; expected F32", sf->path, name, t->dtype);
+        errorf(err, errlen, "%s: tensor '%s' has dtype %s; expected F32", sf->path, name, t->dtype);
         return NULL;
     }
     int64_t shape[PARAM_MAX_DIMS];
@@ -359,8 +353,8 @@ static const StTensor *expect_tensor(const StFile *sf, const char *prefix, const
         char in_file[128], in_model[128];
         st_format_shape(in_file, sizeof in_file, t->ndim, t->shape);
         st_format_shape(in_model, sizeof in_model, p->ndim, shape);
-        fail(err, errlen, "%s: tensor '%s' has shape %s in the file, %s in the model", sf->path,
-             name, in_file, in_model);
+        errorf(err, errlen, "%s: tensor '%s' has shape %s in the file, %s in the model", sf->path,
+               name, in_file, in_model);
         return NULL;
     }
     return t;
@@ -376,8 +370,8 @@ static int check_no_strangers(const StFile *sf, const ParamTable *pt, const char
         else if (!strncmp(name, OPTIM_V_PREFIX, strlen(OPTIM_V_PREFIX)))
             name += strlen(OPTIM_V_PREFIX);
         if (param_find(pt, name) < 0)
-            return fail(err, errlen, "%s: tensor '%s' is not part of model %s", sf->path,
-                        sf->tensors[i].name, model_name);
+            return errorf(err, errlen, "%s: tensor '%s' is not part of model %s", sf->path,
+                          sf->tensors[i].name, model_name);
     }
     return 0;
 }
@@ -412,16 +406,16 @@ static int read_train_state(const StFile *sf, TrainState *ts, char *err, size_t 
     const char *step = st_metadata(sf, "step"), *rng = st_metadata(sf, "data_rng");
     const char *train = st_metadata(sf, "train");
     if (!step || !rng)
-        return fail(err, errlen, "%s: no step/data_rng in __metadata__: a weights-only "
-                    "checkpoint cannot resume training", sf->path);
+        return errorf(err, errlen, "%s: no step/data_rng in __metadata__: a weights-only "
+                      "checkpoint cannot resume training", sf->path);
     if (parse_step(step, &ts->step))
-        return fail(err, errlen, "%s: metadata step \"%s\" is not a count", sf->path, step);
+        return errorf(err, errlen, "%s: metadata step \"%s\" is not a count", sf->path, step);
     if (parse_rng(rng, ts->data_rng))
-        return fail(err, errlen, "%s: metadata data_rng \"%s\" is not 4 hex numbers", sf->path,
-                    rng);
+        return errorf(err, errlen, "%s: metadata data_rng \"%s\" is not 4 hex numbers", sf->path,
+                      rng);
     if (train && strlen(train) >= sizeof ts->train_json)
-        return fail(err, errlen, "%s: metadata train is %zu bytes (at most %zu)", sf->path,
-                    strlen(train), sizeof ts->train_json - 1);
+        return errorf(err, errlen, "%s: metadata train is %zu bytes (at most %zu)", sf->path,
+                      strlen(train), sizeof ts->train_json - 1);
     snprintf(ts->train_json, sizeof ts->train_json, "%s", train ? train : "");
     return 0;
 }
@@ -439,14 +433,14 @@ int checkpoint_load(const char *path, Model *m, TrainState *ts, char *err, size_
     char why[256];
     int rc = 0;
     if (config_differs(&file_cfg, &m->cfg, why, sizeof why))
-        rc = fail(err, errlen, "%s: checkpoint of a different model: %s", path, why);
+        rc = errorf(err, errlen, "%s: checkpoint of a different model: %s", path, why);
     // Name the real problem rather than the first missing moment.
     if (!rc && ts && pt->count) {
         char first[PARAM_NAME_LEN + 16];
         prefixed_name(first, sizeof first, OPTIM_M_PREFIX, pt->items[0].name);
         if (!st_find(&sf, first))
-            rc = fail(err, errlen, "%s: no optimizer state (a weights-only checkpoint): it can "
-                      "be evaluated or used to start a new run, not resumed", path);
+            rc = errorf(err, errlen, "%s: no optimizer state (a weights-only checkpoint): it can "
+                        "be evaluated or used to start a new run, not resumed", path);
     }
     if (!rc)
         rc = check_no_strangers(&sf, pt, m->cfg.name, err, errlen) ||

@@ -77,7 +77,7 @@ void expert_bank_forward(ExpertBank *bank, const Ops *ops, const FFConfig *c,
                          const float *params, const RoutedParams *p, const float *in,
                          float *y) {
     int E = c->n_experts, d = c->d, es = c->expert_size, R = bank->R;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     // h_e (R,es) = in_e (R,d) · lin1_e (d,es), then ReLU in place
     ops->gemm(&(GemmArgs){.M = R, .N = es, .K = d, .alpha = 1.0f,
                           .A = in, .strideA = (long)R * d,
@@ -95,7 +95,7 @@ void expert_bank_backward(ExpertBank *bank, const Ops *ops, const FFConfig *c,
                           const float *params, float *grads, const RoutedParams *p,
                           const float *in, float *dy, float *din) {
     int E = c->n_experts, d = c->d, es = c->expert_size, R = bank->R;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     // dlin2_e (es,d) += h_eᵀ (es,R) · dy_e (R,d)
     ops->gemm(&(GemmArgs){.transA = 1, .M = es, .N = d, .K = R, .alpha = 1.0f, .beta = 1.0f,
                           .A = bank->h, .strideA = (long)R * es,
@@ -127,13 +127,13 @@ void router_forward(const Ops *ops, const FFConfig *c, const float *params,
                     const RoutedParams *p, const float *x, float *logits, int N) {
     ops->gemm(&(GemmArgs){.M = N, .N = c->n_experts, .K = c->d, .alpha = 1.0f,
                           .A = x, .B = params + p->router, .C = logits,
-                          .bf16 = c->precision == PREC_BF16});
+                          .bf16 = precision_bf16_router(c->precision)});
 }
 
 void router_backward(const Ops *ops, const FFConfig *c, const float *params, float *grads,
                      const RoutedParams *p, const float *x, const float *dlogits, float *dx,
                      int N) {
-    int E = c->n_experts, d = c->d, bf16 = c->precision == PREC_BF16;
+    int E = c->n_experts, d = c->d, bf16 = precision_bf16_router(c->precision);
     // drouter (d,E) += xᵀ (d,N) · dlogits (N,E)
     ops->gemm(&(GemmArgs){.transA = 1, .M = d, .N = E, .K = N, .alpha = 1.0f, .beta = 1.0f,
                           .A = x, .B = dlogits, .C = grads + p->router, .bf16 = bf16});

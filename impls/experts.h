@@ -49,8 +49,8 @@ void expert_bank_backward(ExpertBank *bank, const Ops *ops, const FFConfig *c,
                           const float *params, float *grads, const RoutedParams *p,
                           const float *in, float *dy, float *din);
 
-// logits (N,E) = x (N,d) · router (d,E). Routers run in fp32 under "mixed" and in
-// bf16 under "bf16" precision (SPEC §4).
+// logits (N,E) = x (N,d) · router (d,E), in bf16 where precision_bf16_router says so
+// (SPEC §4: fp32 under "mixed", bf16 under "bf16").
 void router_forward(const Ops *ops, const FFConfig *c, const float *params,
                     const RoutedParams *p, const float *x, float *logits, int N);
 // grads.router += xᵀ·dlogits; dx (N,d) += dlogits·routerᵀ.

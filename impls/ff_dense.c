@@ -57,20 +57,22 @@ static void dense_destroy(void *state, const Ops *ops) {
     free(s);
 }
 
-static void dense_forward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                          const float *x, float *out) {
+static void dense_forward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                          const float *params, const float *x, float *out) {
+    (void)call;  // nothing to choose per call
     DenseFF *s = state;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     s->x = x;
     linear_forward(ops, s->h, x, params + s->w1, params + s->b1, s->N, c->d, c->dff, bf16);
     ops->relu_forward(s->h, s->h, (size_t)s->N * c->dff);
     linear_forward(ops, out, s->h, params + s->w2, params + s->b2, s->N, c->dff, c->d, bf16);
 }
 
-static void dense_backward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                           float *grads, const float *dout, float *dx) {
+static void dense_backward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                           const float *params, float *grads, const float *dout, float *dx) {
+    (void)call;  // no aux loss to scale
     DenseFF *s = state;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     size_t n_hidden = (size_t)s->N * c->dff;
     // Backward ops accumulate, so both hidden gradients start from zero.
     ops->zero(s->dh, n_hidden * sizeof(float));
@@ -83,7 +85,12 @@ static void dense_backward(void *state, const Ops *ops, const FFConfig *c, const
 }
 
 const FFVTable ff_dense_vtable = {
+    .kind = FF_DENSE,
     .family = "dense",
+    .name_prefix = "transformer",
+    .routing_macs_per_expert_width = 0,
+    .coupling = FF_ROWS_INDEPENDENT,
+    .converts_to = -1,
     .declare = dense_declare,
     .create = dense_create,
     .destroy = dense_destroy,

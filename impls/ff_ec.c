@@ -93,8 +93,9 @@ static void ec_destroy(void *state, const Ops *ops) {
     free(s);
 }
 
-static void ec_forward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                       const float *x, float *out) {
+static void ec_forward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                       const float *params, const float *x, float *out) {
+    (void)call;  // routing is the same in training and eval
     ECFF *s = state;
     const struct RoutingOps *r = ops->routing;
     int E = c->n_experts, d = c->d, rows = E * s->S;
@@ -111,8 +112,9 @@ static void ec_forward(void *state, const Ops *ops, const FFConfig *c, const flo
     ops->transpose01(out, s->group_buf, s->T, s->B, d);
 }
 
-static void ec_backward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                        float *grads, const float *dout, float *dx) {
+static void ec_backward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                        const float *params, float *grads, const float *dout, float *dx) {
+    (void)call;  // no aux loss to scale
     ECFF *s = state;
     const struct RoutingOps *r = ops->routing;
     int E = c->n_experts, d = c->d, rows = E * s->S;
@@ -180,7 +182,12 @@ static void ec_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *ou
 }
 
 const FFVTable ff_ec_vtable = {
+    .kind = FF_EC,
     .family = "ec",
+    .name_prefix = "ec",
+    .routing_macs_per_expert_width = 1,  // router
+    .coupling = FF_ROWS_GROUPED,
+    .converts_to = -1,
     .declare = ec_declare,
     .create = ec_create,
     .destroy = ec_destroy,

@@ -94,13 +94,15 @@ static void mask_padding(MoTFF *s, const Ops *ops, const FFConfig *c) {
         ops->fill(s->logits + ((size_t)t * s->Bp + s->B) * E, -INFINITY, (size_t)pad * E);
 }
 
-static int controller_trained(const FFConfig *c) { return !c->uniform && !c->discrete; }
+static int controller_trained(const FFConfig *c, const FFCall *call) {
+    return !c->uniform && !call->discrete;
+}
 
-static void mot_forward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                        const float *x, float *out) {
+static void mot_forward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                        const float *params, const float *x, float *out) {
     MoTFF *s = state;
     int E = c->n_experts, d = c->d, G = c->group_size, M = s->M;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     ops->transpose01(s->xt, padded_batch(s, ops, c, x), s->Bp, s->T, d);
 
     // Weights w (M,G,E): softmax over the G tokens of each group, per expert.
@@ -110,7 +112,7 @@ static void mot_forward(void *state, const Ops *ops, const FFConfig *c, const fl
     else
         router_forward(ops, c, params, &s->p, s->xt, s->logits, s->N);
     mask_padding(s, ops, c);
-    if (c->discrete)
+    if (call->discrete)
         ops->routing->group_argmax_onehot(s->w, s->logits, M, G, E);
     else
         ops->softmax_forward(s->w, s->logits, M, G, E, 1.0f / c->temperature);
@@ -137,11 +139,11 @@ static void mot_forward(void *state, const Ops *ops, const FFConfig *c, const fl
     }
 }
 
-static void mot_backward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                         float *grads, const float *dout, float *dx) {
+static void mot_backward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                         const float *params, float *grads, const float *dout, float *dx) {
     MoTFF *s = state;
     int E = c->n_experts, d = c->d, G = c->group_size, M = s->M;
-    int bf16 = c->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(c->precision);
     float *dout_g = s->group_buf;  // (M,G,d)
     ops->transpose01(dout_g, padded_batch(s, ops, c, dout), s->Bp, s->T, d);
 
@@ -168,7 +170,7 @@ static void mot_backward(void *state, const Ops *ops, const FFConfig *c, const f
                           .C = s->dxt, .strideC = (long)G * d, .batch = M, .bf16 = bf16});
     // Through the softmax over the group into the controller. Uniform and discrete
     // weights do not depend on it, so it gets no gradient there.
-    if (controller_trained(c)) {
+    if (controller_trained(c, call)) {
         float *dlogits = s->logits;  // (M,G,E); the logits themselves are not needed
         ops->zero(dlogits, (size_t)s->N * E * sizeof(float));
         ops->softmax_backward(dlogits, s->dw, s->w, M, G, E, 1.0f / c->temperature);
@@ -186,7 +188,12 @@ static void mot_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *o
 }
 
 const FFVTable ff_mot_vtable = {
+    .kind = FF_MOT,
     .family = "mot",
+    .name_prefix = "mot",
+    .routing_macs_per_expert_width = 3,  // controller, merge, emit
+    .coupling = FF_ROWS_GROUPED,
+    .converts_to = FF_TC,  // the same tensors: controller -> router (SPEC §2)
     .declare = mot_declare,
     .create = mot_create,
     .destroy = mot_destroy,

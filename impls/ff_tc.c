@@ -3,7 +3,7 @@
 // of the flattened index b*T+t, and the tokens past capacity get a zero update
 // (the residual carries them). Outputs are scaled by the top-1 probability. The
 // load-balancing loss E*sum_e mean_n(p_ne)*n_e/N is returned by aux_loss() and its
-// gradient, weighted by cfg->aux_weight, is applied in backward.
+// gradient, weighted by cfg->aux_weight * call->grad_scale, is applied in backward.
 #include <math.h>
 #include <stdio.h>
 
@@ -37,7 +37,10 @@ static void *tc_create(const FFConfig *c, const Ops *ops, const ParamTable *pt,
                        const char *prefix, int B, int T, char *err, size_t errlen) {
     if (routed_check_config(c, ops, err, errlen)) return NULL;
     int N = B * T, E = c->n_experts;
-    int C = (int)floor((double)c->capacity_factor * N / E);
+    // No expert can take more than all N tokens, so a larger capacity only wastes
+    // slots; clamping in double first also keeps a huge cf out of the int conversion.
+    double capacity = floor((double)c->capacity_factor * N / E);
+    int C = capacity < N ? (int)capacity : N;
     if (C < 1) {
         snprintf(err, errlen,
                  "Token Choice capacity floor(cf*N/E) = floor(%g*%d/%d) is 0: no token "
@@ -74,8 +77,9 @@ static void tc_destroy(void *state, const Ops *ops) {
     free(s);
 }
 
-static void tc_forward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                       const float *x, float *out) {
+static void tc_forward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                       const float *params, const float *x, float *out) {
+    (void)call;  // routing is the same in training and eval
     TCFF *s = state;
     const struct RoutingOps *r = ops->routing;
     int E = c->n_experts, d = c->d, rows = E * s->C;
@@ -91,8 +95,8 @@ static void tc_forward(void *state, const Ops *ops, const FFConfig *c, const flo
     r->scatter_add_rows(out, s->y, s->slot_token, s->slot_gate, rows, d);
 }
 
-static void tc_backward(void *state, const Ops *ops, const FFConfig *c, const float *params,
-                        float *grads, const float *dout, float *dx) {
+static void tc_backward(void *state, const Ops *ops, const FFConfig *c, const FFCall *call,
+                        const float *params, float *grads, const float *dout, float *dx) {
     TCFF *s = state;
     const struct RoutingOps *r = ops->routing;
     int E = c->n_experts, d = c->d, rows = E * s->C;
@@ -107,8 +111,8 @@ static void tc_backward(void *state, const Ops *ops, const FFConfig *c, const fl
     // load-balancing gradient of every token.
     ops->zero(s->dprobs, (size_t)s->N * E * sizeof(float));
     r->slot_gate_backward(s->dprobs, s->dgate, s->slot_token, E, s->C);
-    if (c->aux_weight != 0.0f)
-        r->tc_aux_loss_backward(s->dprobs, s->counts, s->N, E, c->aux_weight);
+    float aux_weight = c->aux_weight * call->grad_scale;
+    if (aux_weight != 0.0f) r->tc_aux_loss_backward(s->dprobs, s->counts, s->N, E, aux_weight);
     float *dlogits = s->logits;  // (N,E); the logits themselves are not needed
     ops->zero(dlogits, (size_t)s->N * E * sizeof(float));
     ops->softmax_backward(dlogits, s->dprobs, s->probs, s->N, E, 1, 1.0f);
@@ -141,7 +145,12 @@ static void tc_stats(void *state, const Ops *ops, const FFConfig *c, FFStats *ou
 }
 
 const FFVTable ff_tc_vtable = {
+    .kind = FF_TC,
     .family = "tc",
+    .name_prefix = "tc",
+    .routing_macs_per_expert_width = 1,  // router
+    .coupling = FF_ROWS_COMPETE,
+    .converts_to = -1,
     .declare = tc_declare,
     .create = tc_create,
     .destroy = tc_destroy,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "impls/linear.h"
+#include "impls/model_config.h"
 #include "kernels/common.h"
 
 // Rows of logits materialised at once: bounds the (rows, V) buffer to ~1.6 GB.
@@ -67,16 +68,6 @@ static FFConfig ff_config(const ModelConfig *c, int layer, Precision prec) {
     return f;
 }
 
-const FFVTable *ff_vtable(FFKind kind) {
-    switch (kind) {
-    case FF_DENSE: return &ff_dense_vtable;
-    case FF_MOT: return &ff_mot_vtable;
-    case FF_EC: return &ff_ec_vtable;
-    case FF_TC: return &ff_tc_vtable;
-    }
-    return NULL;
-}
-
 static void block_prefix(char *out, size_t len, int layer, const char *rest) {
     snprintf(out, len, "blocks.%d.%s", layer, rest);
 }
@@ -116,26 +107,10 @@ size_t model_param_count(const ModelConfig *cfg) {
     return n;
 }
 
-static int check_config(const ModelConfig *c, char *err, size_t errlen) {
-    if (c->n_layers < 1 || c->n_layers > MODEL_MAX_LAYERS) {
-        snprintf(err, errlen, "model %s: n_layers=%d outside 1..%d", c->name, c->n_layers, MODEL_MAX_LAYERS);
-        return -1;
-    }
-    if (c->n_heads < 1 || c->d_model % c->n_heads) {
-        snprintf(err, errlen, "model %s: d_model=%d not divisible by n_heads=%d", c->name, c->d_model, c->n_heads);
-        return -1;
-    }
-    if (c->moe_first_layer < 0 || c->moe_first_layer > c->n_layers) {
-        snprintf(err, errlen, "model %s: first MoE block %d outside 0..%d", c->name, c->moe_first_layer, c->n_layers);
-        return -1;
-    }
-    return 0;
-}
-
 int model_create(Model *m, const ModelConfig *cfg, const Ops *ops, Precision prec,
                  uint64_t seed, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    if (check_config(cfg, err, errlen)) return -1;
+    if (model_config_check(cfg, err, errlen)) return -1;
     m->cfg = *cfg;
     m->ops = ops;
     m->precision = prec;
@@ -144,7 +119,7 @@ int model_create(Model *m, const ModelConfig *cfg, const Ops *ops, Precision pre
     size_t bytes = m->table.total * sizeof(float);
     float *host = mallocCheck(bytes);
     param_init_host(&m->table, host, seed);
-    if (prec == PREC_BF16)  // parameters live in bf16 from the start
+    if (precision_bf16_state(prec))  // parameters live in bf16 from the start
         for (size_t i = 0; i < m->table.total; i++) host[i] = round_bf16(host[i]);
     m->params = ops->alloc(bytes);
     m->grads = ops->alloc(bytes);
@@ -255,6 +230,10 @@ int model_reserve(Model *m, int B, int T, char *err, size_t errlen) {
 static void upload_batch(Model *m, const int *tokens, const int *targets) {
     Acts *a = m->acts;
     size_t N = (size_t)m->B * m->T;
+    // An id past the vocabulary would make the embedding lookup read outside its
+    // table (on the GPU, silently): stop here, on the host, once per batch.
+    char why[256];
+    if (model_check_tokens(&m->cfg, tokens, targets, N, why, sizeof why)) die("%s", why);
     m->ops->to_device(a->tokens, tokens, N * sizeof(int));
     m->ops->to_device(a->targets, targets, N * sizeof(int));
     memcpy(a->host_targets, targets, N * sizeof(int));
@@ -268,7 +247,8 @@ static const float *forward_blocks(Model *m) {
     const ModelConfig *c = &m->cfg;
     const float *P = m->params;
     int B = m->B, T = m->T, C = c->d_model, NH = c->n_heads, N = B * T;
-    int bf16 = m->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(m->precision);
+    const FFCall call = {.discrete = m->discrete_eval, .grad_scale = 1.0f};
     ops->encoder_forward(a->encoded, a->tokens, P + a->tok_emb, P + a->pos_emb, B, T, C);
     const float *x = a->encoded;
     for (int l = 0; l < c->n_layers; l++) {
@@ -282,8 +262,7 @@ static const float *forward_blocks(Model *m) {
         ops->axpy(b->res2, 1.0f, a->scratch, (size_t)N * C);
         ops->layernorm_forward(b->ln2, b->ln2_mean, b->ln2_rstd, b->res2, P + p->ln2_w, P + p->ln2_b, N, C);
         FFLayer *ff = &m->ff[l];
-        ff->cfg.discrete = m->discrete_eval;
-        ff->vt->forward(ff->state, ops, &ff->cfg, P, b->ln2, a->scratch);
+        ff->vt->forward(ff->state, ops, &ff->cfg, &call, P, b->ln2, a->scratch);
         ops->copy(b->res3, b->res2, (size_t)N * C * sizeof(float));
         ops->axpy(b->res3, 1.0f, a->scratch, (size_t)N * C);
         x = b->res3;
@@ -303,7 +282,7 @@ static void head_forward_backward(Model *m, const float *x, float dscale) {
     Acts *a = m->acts;
     const Ops *ops = m->ops;
     int N = m->B * m->T, C = m->cfg.d_model, V = m->cfg.vocab_size;
-    int bf16 = m->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(m->precision);
     int chunk = head_chunk(N);
     for (int r = 0; r < N; r += chunk) {
         int rows = N - r < chunk ? N - r : chunk;
@@ -322,14 +301,16 @@ static double mean_loss(Model *m) {
     return valid ? m->ops->sum(m->acts->losses, (size_t)N) / valid : 0.0;
 }
 
-static void backward_blocks(Model *m) {
+// grad_scale: the loss gradient's scale, applied to the FF aux-loss gradients too.
+static void backward_blocks(Model *m, float grad_scale) {
     Acts *a = m->acts;
     const Ops *ops = m->ops;
     const ModelConfig *c = &m->cfg;
     const float *P = m->params;
     float *G = m->grads;
     int B = m->B, T = m->T, C = c->d_model, NH = c->n_heads, N = B * T;
-    int bf16 = m->precision != PREC_FP32;
+    int bf16 = precision_bf16_products(m->precision);
+    const FFCall call = {.discrete = m->discrete_eval, .grad_scale = grad_scale};
     size_t NC = (size_t)N * C;
     for (int l = c->n_layers - 1; l >= 0; l--) {
         BlockParams *p = &a->bp[l];
@@ -338,7 +319,7 @@ static void backward_blocks(Model *m) {
         // dres holds dL/dres3; the FF branch adds its path to dL/dres2.
         FFLayer *ff = &m->ff[l];
         ops->zero(a->dln, NC * sizeof(float));
-        ff->vt->backward(ff->state, ops, &ff->cfg, P, G, a->dres, a->dln);
+        ff->vt->backward(ff->state, ops, &ff->cfg, &call, P, G, a->dres, a->dln);
         ops->layernorm_backward(a->dres, G + p->ln2_w, G + p->ln2_b, a->dln, b->res2, P + p->ln2_w,
                                 b->ln2_mean, b->ln2_rstd, N, C);
         // dres now holds dL/dres2; the attention branch adds its path to dL/dx.
@@ -373,14 +354,7 @@ double model_forward_backward(Model *m, const int *tokens, const int *targets, f
     head_forward_backward(m, x, valid ? grad_scale / (float)valid : 0.0f);
     double loss = mean_loss(m);
     if (aux_out) *aux_out = aux_loss_weighted(m);
-    // The aux gradient is applied inside each FF backward, scaled like the loss.
-    float base_weight[MODEL_MAX_LAYERS];
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        base_weight[l] = m->ff[l].cfg.aux_weight;
-        m->ff[l].cfg.aux_weight *= grad_scale;
-    }
-    backward_blocks(m);
-    for (int l = 0; l < m->cfg.n_layers; l++) m->ff[l].cfg.aux_weight = base_weight[l];
+    backward_blocks(m, grad_scale);  // aux gradients inside each FF, scaled like the loss
     return loss;
 }
 
@@ -428,6 +402,29 @@ int model_convert_family(Model *m, FFKind to, char *err, size_t errlen) {
 
 void model_zero_grad(Model *m) { m->ops->zero(m->grads, m->table.total * sizeof(float)); }
 
+void model_set_eval_padding(Model *m, int pad) {
+    if (m->acts) die("model_set_eval_padding after model_reserve: the layers are built");
+    for (int l = 0; l < m->cfg.n_layers; l++) m->ff[l].cfg.allow_pad = pad;
+}
+
+// The MoE family; its FFVTable describes how it treats the batch.
+static const FFVTable *moe_family(const ModelConfig *c) {
+    const FFVTable *f = ff_vtable(c->moe_kind);
+    if (!f) die("model %s: moe_kind %d is no family", c->name, (int)c->moe_kind);
+    return f;
+}
+
+int model_batch_multiple(const ModelConfig *c) {
+    int grouped = moe_family(c)->coupling == FF_ROWS_GROUPED && c->group_size > 1;
+    return grouped ? c->group_size : 1;
+}
+
+int model_rows_independent(const ModelConfig *c) {
+    return moe_family(c)->coupling == FF_ROWS_INDEPENDENT;
+}
+
+int model_transition_target(const ModelConfig *c) { return moe_family(c)->converts_to; }
+
 void model_ff_stats(Model *m, FFStats *out) {
     for (int l = 0; l < m->cfg.n_layers; l++) {
         memset(&out[l], 0, sizeof out[l]);
@@ -441,9 +438,8 @@ double model_flops_per_token(const ModelConfig *c, int T) {
     double d = c->d_model, L = c->n_layers, moe_layers = c->moe_kind == FF_DENSE ? 0 : L - c->moe_first_layer;
     double attn = 4 * d * d + 2 * (double)T * d;  // qkv+proj, QK^T and AV (full T, not halved)
     double ff = 2 * d * c->d_ff;                  // every family: each token costs one full FF
-    double routing = 0;                           // per MoE layer
-    if (c->moe_kind == FF_MOT) routing = 3.0 * c->n_experts * d;  // controller, merge, emit
-    else if (c->moe_kind != FF_DENSE) routing = (double)c->n_experts * d;  // router
+    const FFVTable *family = ff_vtable(c->moe_kind);
+    double routing = family ? family->routing_macs_per_expert_width * c->n_experts * d : 0;
     double head = d * c->vocab_size;
     return 6.0 * (L * (attn + ff) + moe_layers * routing + head);
 }

@@ -41,7 +41,7 @@ typedef struct {
     FFLayer ff[MODEL_MAX_LAYERS];
     int B, T;       // batch shape the activations are sized for (0 = none yet)
     struct ModelActs *acts;  // activation buffers (model.c)
-    int discrete_eval;  // MoT: argmax routing in forward passes
+    int discrete_eval;  // MoT: argmax routing in forward passes (set any time)
 } Model;
 
 // Names: see impls/registry.c (model_config_by_name). Returns 0 or -1 with err set.
@@ -77,6 +77,19 @@ void model_zero_grad(Model *m);
 // Activations are re-sized for the current batch. 0, or -1 with err when the
 // families' tensors differ.
 int model_convert_family(Model *m, FFKind to, char *err, size_t errlen);
+// MoT eval: pad a batch whose B is not a multiple of G instead of refusing it.
+// Call before model_reserve; the layer configs are fixed from then on.
+void model_set_eval_padding(Model *m, int pad);
+
+// How the model's family treats the batch (FFVTable.coupling):
+// rows of an eval batch must come in multiples of this (MoT/EC: G; otherwise 1);
+int model_batch_multiple(const ModelConfig *c);
+// 1 when a row's outputs do not depend on the other rows (dense), so filler rows
+// are unnecessary; MoT/EC mix groups of rows and TC rows compete for capacity.
+int model_rows_independent(const ModelConfig *c);
+// The family a transition switches this model to (MoT -> TC), or -1 for none.
+int model_transition_target(const ModelConfig *c);
+
 // Per-layer router statistics of the last forward (zeros for dense layers).
 void model_ff_stats(Model *m, FFStats *out /* n_layers */);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "kernels/base/hash.h"
 #include "kernels/common.h"
 
 void param_table_init(ParamTable *pt) { memset(pt, 0, sizeof(*pt)); }
@@ -28,17 +29,24 @@ int param_add(ParamTable *pt, const char *name, InitKind init, float init_scale,
     strcpy(p->name, name);
     p->ndim = ndim;
     p->numel = 1;
+    p->offset = pt->total;
     va_list ap;
     va_start(ap, ndim);
     for (int i = 0; i < ndim; i++) {
         p->shape[i] = va_arg(ap, int);
-        p->numel *= (size_t)p->shape[i];
+        // model_config_check keeps configs in range; a negative dim cast to size_t
+        // would otherwise become a huge, wrapped size.
+        if (p->shape[i] < 1) die("tensor %s: dimension %d is %d (must be >= 1)", name, i, p->shape[i]);
+        if (__builtin_mul_overflow(p->numel, (size_t)p->shape[i], &p->numel))
+            die("tensor %s: element count overflows size_t at dimension %d", name, i);
     }
     va_end(ap);
-    p->offset = pt->total;
+    if (__builtin_add_overflow(pt->total, p->numel, &pt->total) ||
+        pt->total > SIZE_MAX / sizeof(float))
+        die("parameter table: %zu + %zu elements of tensor %s overflow a byte size", p->offset,
+            p->numel, name);
     p->init = init;
     p->init_scale = init_scale;
-    pt->total += p->numel;
     return pt->count++;
 }
 
@@ -66,10 +74,10 @@ static uint64_t splitmix64(uint64_t *s) {
 
 static double uniform01(uint64_t *s) { return ((splitmix64(s) >> 11) + 0.5) * 0x1.0p-53; }
 
+// FNV-1a from a start value one digit short of the standard offset basis: a slip
+// kept on purpose, since changing it would change every initialisation.
 static uint64_t name_hash(const char *name) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (; *name; name++) h = (h ^ (uint8_t)*name) * 1099511628211ull;
-    return h;
+    return hash64(name, strlen(name), 1469598103934665603ull);
 }
 
 // Normal draw by Box-Muller, rejected and redrawn outside +-cut (a true

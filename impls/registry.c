@@ -76,7 +76,13 @@ int model_config_by_name(const char *name, ModelConfig *out, char *err, size_t e
     if (strlen(name) >= MODEL_NAME_LEN) return fail(err, errlen, name, "name too long");
     const char *dash = strchr(name, '-');
     if (!dash) return fail(err, errlen, name, "expected FAMILY-SIZE");
-    size_t family_len = (size_t)(dash - name);
+    const FFVTable *family = ff_family_by_prefix(name, (size_t)(dash - name));
+    if (!family) {
+        char why[96], prefixes[64];
+        ff_family_list(prefixes, sizeof prefixes, 1);
+        snprintf(why, sizeof why, "family must be %s", prefixes);
+        return fail(err, errlen, name, why);
+    }
     const char *size_start = dash + 1;
     size_t size_len = strcspn(size_start, "/");
 
@@ -101,10 +107,9 @@ int model_config_by_name(const char *name, ModelConfig *out, char *err, size_t e
     c.aux_alpha = 0.01f;
     c.peak_lr = size->moe_lr;
 
-#define FAMILY_IS(f) (family_len == strlen(f) && !strncmp(name, f, family_len))
-    if (FAMILY_IS("transformer")) {
+    c.moe_kind = family->kind;
+    if (family->kind == FF_DENSE) {
         if (size_start[size_len] != '\0') return fail(err, errlen, name, "a dense model takes no experts");
-        c.moe_kind = FF_DENSE;
         c.peak_lr = size->dense_lr;
         *out = c;
         return 0;
@@ -114,8 +119,7 @@ int model_config_by_name(const char *name, ModelConfig *out, char *err, size_t e
     if (parse_experts(size_start + size_len + 1, &n, &k, &uniform))
         return fail(err, errlen, name, "expected /<N>e, /<N>e/<K> or /<N>e-uniform");
 
-    if (FAMILY_IS("mot")) {
-        c.moe_kind = FF_MOT;
+    if (family->kind == FF_MOT) {
         c.group_size = n;
         c.n_experts = n * k;
         for (size_t i = 0; i < sizeof(OVERRIDES) / sizeof(OVERRIDES[0]); i++)
@@ -125,19 +129,15 @@ int model_config_by_name(const char *name, ModelConfig *out, char *err, size_t e
             return fail(err, errlen, name, "dff*G must be divisible by the number of experts");
         c.expert_size = size->d_ff * n / c.n_experts;
         c.uniform_routing = uniform;
-    } else if (FAMILY_IS("ec") || FAMILY_IS("tc")) {
+    } else {  // EC, TC
         if (k != 1 || uniform) return fail(err, errlen, name, "EC/TC take full-size experts only (/<N>e)");
-        c.moe_kind = FAMILY_IS("ec") ? FF_EC : FF_TC;
         c.n_experts = n;
         c.expert_size = size->d_ff;
         // EC: groups of 32 same-position tokens, each expert takes k = G/E
         // tokens per group (capacity factor 1; k = 1 for 32 experts).
         c.group_size = c.moe_kind == FF_EC ? 32 : 0;
         c.topk = c.moe_kind == FF_EC ? (32 / n > 0 ? 32 / n : 1) : 0;
-    } else {
-        return fail(err, errlen, name, "family must be transformer, mot, ec or tc");
     }
-#undef FAMILY_IS
     *out = c;
     return 0;
 }

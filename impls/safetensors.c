@@ -1,15 +1,13 @@
 #include "impls/safetensors.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "kernels/base/error.h"
 #include "kernels/common.h"
 
 // Tensor data is written and read as raw host bytes; safetensors is little-endian.
@@ -19,16 +17,6 @@
 
 // The reference reader refuses larger headers; so do we, before allocating.
 #define ST_MAX_HEADER_BYTES 100000000ull
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 // Element sizes of the byte-sized dtypes of the format.
 static size_t dtype_size(const char *dtype) {
@@ -61,42 +49,43 @@ static int64_t json_count(const json_t *v) {
 static int parse_tensor_entry(const char *path, const char *name, const json_t *entry,
                               StTensor *t, char *err, size_t errlen) {
     t->name = name;
+    if (!*name) return errorf(err, errlen, "%s: header has a tensor with an empty name", path);
     const json_t *dtype = json_object_get(entry, "dtype");
     const json_t *shape = json_object_get(entry, "shape");
     const json_t *offsets = json_object_get(entry, "data_offsets");
     if (!json_is_object(entry) || !json_is_string(dtype) || !json_is_array(shape) ||
         !json_is_array(offsets))
-        return fail(err, errlen, "%s: header entry '%s' is not a tensor {\"dtype\", "
-                    "\"shape\", \"data_offsets\"}", path, name);
+        return errorf(err, errlen, "%s: header entry '%s' is not a tensor {\"dtype\", "
+                      "\"shape\", \"data_offsets\"}", path, name);
     t->dtype = json_string_value(dtype);
     t->dtype_size = dtype_size(t->dtype);
     if (!t->dtype_size)
-        return fail(err, errlen, "%s: tensor '%s' has unknown dtype '%s'", path, name, t->dtype);
+        return errorf(err, errlen, "%s: tensor '%s' has unknown dtype '%s'", path, name, t->dtype);
     if (json_array_size(shape) > ST_MAX_DIMS)
-        return fail(err, errlen, "%s: tensor '%s' has %zu dims (at most %d supported)", path,
-                    name, json_array_size(shape), ST_MAX_DIMS);
+        return errorf(err, errlen, "%s: tensor '%s' has %zu dims (at most %d supported)", path,
+                      name, json_array_size(shape), ST_MAX_DIMS);
     t->ndim = (int)json_array_size(shape);
     uint64_t nbytes = t->dtype_size;
     for (int i = 0; i < t->ndim; i++) {
         t->shape[i] = json_count(json_array_get(shape, (size_t)i));
         if (t->shape[i] < 0)
-            return fail(err, errlen, "%s: tensor '%s': shape entry %d is not a count", path,
-                        name, i);
+            return errorf(err, errlen, "%s: tensor '%s': shape entry %d is not a count", path,
+                          name, i);
         if (__builtin_mul_overflow(nbytes, (uint64_t)t->shape[i], &nbytes))
-            return fail(err, errlen, "%s: tensor '%s': shape overflows 64 bits", path, name);
+            return errorf(err, errlen, "%s: tensor '%s': shape overflows 64 bits", path, name);
     }
     int64_t begin = json_count(json_array_get(offsets, 0));
     int64_t end = json_count(json_array_get(offsets, 1));
     if (json_array_size(offsets) != 2 || begin < 0 || end < begin)
-        return fail(err, errlen, "%s: tensor '%s': data_offsets must be [begin, end] with "
-                    "0 <= begin <= end", path, name);
+        return errorf(err, errlen, "%s: tensor '%s': data_offsets must be [begin, end] with "
+                      "0 <= begin <= end", path, name);
     t->begin = (uint64_t)begin;
     t->end = (uint64_t)end;
     if (t->end - t->begin != nbytes) {
         char s[128];
         st_format_shape(s, sizeof s, t->ndim, t->shape);
-        return fail(err, errlen, "%s: tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64
-                    ") hold %" PRIu64 " bytes but %s %s needs %" PRIu64, path, name, t->begin,
+        return errorf(err, errlen, "%s: tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64
+                      ") hold %" PRIu64 " bytes but %s %s needs %" PRIu64, path, name, t->begin,
                     t->end, t->end - t->begin, t->dtype, s, nbytes);
     }
     return 0;
@@ -114,33 +103,34 @@ static int check_tiling(const StFile *sf, char *err, size_t errlen) {
     for (int i = 0; i < sf->n_tensors; i++) {
         const StTensor *t = &sf->tensors[i];
         if (t->end > sf->data_len)
-            return fail(err, errlen, "%s: tensor '%s' data [%" PRIu64 ",%" PRIu64 ") lies outside "
-                        "the %" PRIu64 "-byte data area: the file is truncated", sf->path,
-                        t->name, t->begin, t->end, sf->data_len);
+            return errorf(err, errlen,
+                          "%s: tensor '%s' data [%" PRIu64 ",%" PRIu64 ") lies outside the %" PRIu64
+                          "-byte data area: the file is truncated",
+                          sf->path, t->name, t->begin, t->end, sf->data_len);
         if (t->begin != expected)
-            return fail(err, errlen, "%s: tensor '%s' starts at data byte %" PRIu64 ", expected %"
-                        PRIu64 " (tensor data must be contiguous, without gaps or overlaps)",
-                        sf->path, t->name, t->begin, expected);
+            return errorf(err, errlen, "%s: tensor '%s' starts at data byte %" PRIu64 ", expected %"
+                          PRIu64 " (tensor data must be contiguous, without gaps or overlaps)",
+                          sf->path, t->name, t->begin, expected);
         expected = t->end;
     }
     if (expected != sf->data_len)
-        return fail(err, errlen, "%s: %" PRIu64 " stray bytes after the last tensor's data",
-                    sf->path, sf->data_len - expected);
+        return errorf(err, errlen, "%s: %" PRIu64 " stray bytes after the last tensor's data",
+                      sf->path, sf->data_len - expected);
     return 0;
 }
 
 static int parse_header(StFile *sf, const char *text, size_t len, char *err, size_t errlen) {
     const char *path = sf->path;
     if (len == 0 || text[0] != '{')
-        return fail(err, errlen, "%s: header does not start with '{': not a safetensors file",
-                    path);
+        return errorf(err, errlen, "%s: header does not start with '{': not a safetensors file",
+                      path);
     json_error_t je;
     sf->header = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!sf->header)
-        return fail(err, errlen, "%s: header is not valid JSON (%s, at header byte %d)", path,
-                    je.text, je.position);
+        return errorf(err, errlen, "%s: header is not valid JSON (%s, at header byte %d)", path,
+                      je.text, je.position);
     if (!json_is_object(sf->header))
-        return fail(err, errlen, "%s: header is not a JSON object", path);
+        return errorf(err, errlen, "%s: header is not a JSON object", path);
     sf->tensors = callocCheck(json_object_size(sf->header) + 1, sizeof(StTensor));
     const char *key;
     json_t *value;
@@ -149,11 +139,11 @@ static int parse_header(StFile *sf, const char *text, size_t len, char *err, siz
             const char *mkey;
             json_t *mvalue;
             if (!json_is_object(value))
-                return fail(err, errlen, "%s: __metadata__ is not a JSON object", path);
+                return errorf(err, errlen, "%s: __metadata__ is not a JSON object", path);
             json_object_foreach(value, mkey, mvalue) {
                 if (!json_is_string(mvalue))
-                    return fail(err, errlen, "%s: __metadata__ entry '%s' is not a string",
-                                path, mkey);
+                    return errorf(err, errlen, "%s: __metadata__ entry '%s' is not a string",
+                                  path, mkey);
             }
             continue;
         }
@@ -176,7 +166,7 @@ int st_open(StFile *sf, const char *path, char *err, size_t errlen) {
     sf->path = strdup(path);
     sf->f = fopen(path, "rb");
     if (!sf->path || !sf->f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        errorf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         st_close(sf);
         return -1;
     }
@@ -185,32 +175,37 @@ int st_open(StFile *sf, const char *path, char *err, size_t errlen) {
     char *text = NULL;
     int rc = -1;
     if (fstat(fileno(sf->f), &st)) {
-        fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        errorf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {  // fopen opens a directory; its reads then fail oddly
+        errorf(err, errlen, "%s: %s, not a checkpoint file (give the path of a .safetensors "
+               "file)", path, S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
         goto out;
     }
     uint64_t size = (uint64_t)st.st_size;
     if (size < 8 || fread(lenbuf, 1, 8, sf->f) != 8) {
-        fail(err, errlen, "%s: file is %" PRIu64 " bytes, shorter than the 8-byte header "
-             "length: truncated or not a safetensors file", path, size);
+        errorf(err, errlen, "%s: file is %" PRIu64 " bytes, shorter than the 8-byte header "
+               "length: truncated or not a safetensors file", path, size);
         goto out;
     }
     uint64_t n = load_le64(lenbuf);
     if (n > ST_MAX_HEADER_BYTES) {
-        fail(err, errlen, "%s: header length %" PRIu64 " is over the %llu-byte limit: corrupt "
-             "or not a safetensors file", path, n, ST_MAX_HEADER_BYTES);
+        errorf(err, errlen, "%s: header length %" PRIu64 " is over the %llu-byte limit: corrupt "
+               "or not a safetensors file", path, n, ST_MAX_HEADER_BYTES);
         goto out;
     }
     if (n > size - 8) {
-        fail(err, errlen, "%s: header length %" PRIu64 " runs past the end of the %" PRIu64
-             "-byte file: truncated or corrupt", path, n, size);
+        errorf(err, errlen, "%s: header length %" PRIu64 " runs past the end of the %" PRIu64
+               "-byte file: truncated or corrupt", path, n, size);
         goto out;
     }
     sf->data_start = 8 + n;
     sf->data_len = size - sf->data_start;
     text = mallocCheck(n);
     if (fread(text, 1, n, sf->f) != n) {
-        fail(err, errlen, "%s: cannot read the %" PRIu64 "-byte header: %s", path, n,
-             ferror(sf->f) ? strerror(errno) : "unexpected end of file");
+        errorf(err, errlen, "%s: cannot read the %" PRIu64 "-byte header: %s", path, n,
+               ferror(sf->f) ? strerror(errno) : "unexpected end of file");
         goto out;
     }
     rc = parse_header(sf, text, n, err, errlen);
@@ -244,8 +239,8 @@ int st_read(StFile *sf, const StTensor *t, uint64_t offset, void *dst, size_t by
         die("st_read: bytes [%" PRIu64 ",+%zu) outside tensor '%s'", offset, bytes, t->name);
     if (fseeko(sf->f, (off_t)(sf->data_start + t->begin + offset), SEEK_SET) ||
         fread(dst, 1, bytes, sf->f) != bytes)
-        return fail(err, errlen, "%s: cannot read tensor '%s': %s", sf->path, t->name,
-                    ferror(sf->f) ? strerror(errno) : "unexpected end of file");
+        return errorf(err, errlen, "%s: cannot read tensor '%s': %s", sf->path, t->name,
+                      ferror(sf->f) ? strerror(errno) : "unexpected end of file");
     return 0;
 }
 
@@ -258,20 +253,9 @@ void st_writer_init(StWriter *w) {
         die("out of memory creating a safetensors header");
 }
 
-// Drop a partial file: PATH itself is never touched before the final rename.
-static void writer_abort(StWriter *w) {
-    if (w->f) {
-        fclose(w->f);
-        w->f = NULL;
-        unlink(w->tmp_path);
-    }
-}
-
 void st_writer_free(StWriter *w) {
-    writer_abort(w);
+    if (w->out.f) atomic_abort(&w->out);  // PATH itself is untouched before the commit
     json_decref(w->header);
-    free(w->path);
-    free(w->tmp_path);
     memset(w, 0, sizeof(*w));
 }
 
@@ -279,13 +263,13 @@ int st_writer_add_metadata(StWriter *w, const char *key, const char *value, char
                            size_t errlen) {
     json_t *s = json_string(value);  // NULL when value is not valid UTF-8
     if (!s || json_object_set_new(json_object_get(w->header, "__metadata__"), key, s))
-        return fail(err, errlen, "safetensors metadata '%s': key or value is not valid UTF-8",
-                    key);
+        return errorf(err, errlen, "safetensors metadata '%s': key or value is not valid UTF-8",
+                      key);
     return 0;
 }
 
 void st_writer_add_f32(StWriter *w, const char *name, int ndim, const int64_t *shape) {
-    if (w->f) die("st_writer_add_f32(%s) after st_writer_open", name);
+    if (w->out.f) die("st_writer_add_f32(%s) after st_writer_open", name);
     if (!strcmp(name, "__metadata__") || json_object_get(w->header, name))
         die("safetensors tensor name '%s' used twice or reserved", name);
     if (ndim < 0 || ndim > ST_MAX_DIMS) die("tensor %s: %d dims", name, ndim);
@@ -305,27 +289,22 @@ void st_writer_add_f32(StWriter *w, const char *name, int ndim, const int64_t *s
 }
 
 static int write_bytes(StWriter *w, const void *data, size_t bytes, char *err, size_t errlen) {
-    if (fwrite(data, 1, bytes, w->f) == bytes) return 0;
-    fail(err, errlen, "%s: write failed: %s", w->tmp_path, strerror(errno));
-    writer_abort(w);
+    if (fwrite(data, 1, bytes, w->out.f) == bytes) return 0;
+    errorf(err, errlen, "%s: write failed: %s", w->out.tmp_path, strerror(errno));
+    atomic_abort(&w->out);
     return -1;
 }
 
 int st_writer_open(StWriter *w, const char *path, char *err, size_t errlen) {
-    if (w->f) die("st_writer_open(%s): already open", path);
+    if (w->out.f) die("st_writer_open(%s): already open", path);
     json_t *meta = json_object_get(w->header, "__metadata__");
     if (json_object_size(meta) == 0) json_object_del(w->header, "__metadata__");
     char *text = json_dumps(w->header, JSON_COMPACT);
     if (!text) die("out of memory serialising a safetensors header");
     size_t len = strlen(text), padded = (len + 7) / 8 * 8;  // data starts 8-aligned
-    w->path = strdup(path);
-    w->tmp_path = mallocCheck(strlen(path) + 5);
-    sprintf(w->tmp_path, "%s.tmp", path);
-    w->f = fopen(w->tmp_path, "wb");
-    if (!w->f) {
+    if (atomic_open(&w->out, path, err, errlen)) {
         free(text);
-        return fail(err, errlen, "%s: cannot create: %s (is the directory writable?)",
-                    w->tmp_path, strerror(errno));
+        return -1;
     }
     uint8_t lenbuf[8];
     for (int i = 0; i < 8; i++) lenbuf[i] = (uint8_t)((uint64_t)padded >> (8 * i));
@@ -338,48 +317,18 @@ int st_writer_open(StWriter *w, const char *path, char *err, size_t errlen) {
 }
 
 int st_writer_write(StWriter *w, const void *data, size_t bytes, char *err, size_t errlen) {
-    if (!w->f) die("st_writer_write before st_writer_open");
+    if (!w->out.f) die("st_writer_write before st_writer_open");
     if (bytes > w->data_len - w->written)
-        die("%s: writing %zu bytes past the %" PRIu64 " declared", w->path, bytes, w->data_len);
+        die("%s: writing %zu bytes past the %" PRIu64 " declared", w->out.path, bytes,
+            w->data_len);
     w->written += bytes;
     return write_bytes(w, data, bytes, err, errlen);
 }
 
-// Make the rename itself durable.
-static int fsync_parent_dir(const char *path, char *err, size_t errlen) {
-    char *dir = strdup(path);
-    if (!dir) die("out of memory");
-    char *slash = strrchr(dir, '/');
-    if (slash) slash[slash == dir] = 0;  // keep the "/" of a file in the root directory
-    const char *name = slash ? dir : ".";
-    int fd = open(name, O_RDONLY | O_DIRECTORY);
-    int rc = 0;
-    // EINVAL: the file system cannot sync directories; nothing more to do there.
-    if (fd < 0 || (fsync(fd) && errno != EINVAL))
-        rc = fail(err, errlen, "%s: cannot sync directory %s: %s", path, name, strerror(errno));
-    if (fd >= 0) close(fd);
-    free(dir);
-    return rc;
-}
-
 int st_writer_commit(StWriter *w, char *err, size_t errlen) {
-    if (!w->f) die("st_writer_commit before st_writer_open");
+    if (!w->out.f) die("st_writer_commit before st_writer_open");
     if (w->written != w->data_len)
-        die("%s: %" PRIu64 " of %" PRIu64 " declared bytes written", w->path, w->written,
+        die("%s: %" PRIu64 " of %" PRIu64 " declared bytes written", w->out.path, w->written,
             w->data_len);
-    if (fflush(w->f) || fsync(fileno(w->f))) {
-        fail(err, errlen, "%s: write failed: %s", w->tmp_path, strerror(errno));
-        writer_abort(w);
-        return -1;
-    }
-    int closed = fclose(w->f);
-    w->f = NULL;
-    if (closed) fail(err, errlen, "%s: close failed: %s", w->tmp_path, strerror(errno));
-    else if (rename(w->tmp_path, w->path))
-        fail(err, errlen, "%s: cannot rename it to %s: %s", w->tmp_path, w->path,
-             strerror(errno));
-    else
-        return fsync_parent_dir(w->path, err, errlen);
-    unlink(w->tmp_path);
-    return -1;
+    return atomic_commit(&w->out, err, errlen);
 }

@@ -11,11 +11,14 @@
 //
 // Reading parses only the header (st_open never touches tensor data); data is then
 // read in byte ranges, so callers can stage large tensors through a small buffer.
-// Writing is atomic: data goes to PATH.tmp, which replaces PATH only once complete.
+// Writing is atomic (kernels/base/fileio.h): data goes to a temporary file next to
+// PATH, which replaces PATH only once complete.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "kernels/base/fileio.h"
 
 enum { ST_MAX_DIMS = 8 };
 
@@ -56,13 +59,12 @@ void st_format_shape(char *out, size_t outlen, int ndim, const int64_t *shape);
 // Writer: declare every tensor and metadata entry, st_writer_open (writes the
 // header), st_writer_write the data of each tensor in declaration order (in any
 // number of pieces), then st_writer_commit. On any failure, or when freed before
-// commit, PATH.tmp is removed and PATH is left as it was.
+// commit, the temporary file is removed and PATH is left as it was.
 typedef struct {
     struct json_t *header;  // "__metadata__" first, then tensors in declaration order
     uint64_t data_len;      // bytes declared
     uint64_t written;       // bytes written so far
-    char *path, *tmp_path;
-    FILE *f;
+    AtomicFile out;         // out.f is NULL until st_writer_open
 } StWriter;
 
 void st_writer_init(StWriter *w);
@@ -73,6 +75,6 @@ int st_writer_add_metadata(StWriter *w, const char *key, const char *value, char
 void st_writer_add_f32(StWriter *w, const char *name, int ndim, const int64_t *shape);
 int st_writer_open(StWriter *w, const char *path, char *err, size_t errlen);
 int st_writer_write(StWriter *w, const void *data, size_t bytes, char *err, size_t errlen);
-// Check that all declared data was written; flush, fsync, close, rename PATH.tmp
-// over PATH, fsync the directory. 0, or -1 with err.
+// Check that all declared data was written, then atomic_commit: fsync, rename over
+// PATH, fsync the directory. 0, or -1 with err.
 int st_writer_commit(StWriter *w, char *err, size_t errlen);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernels/base/clock.h"
 #include "kernels/comm_launcher.h"
 #include "kernels/comm_nccl.h"
 #include "kernels/common.h"
@@ -70,12 +71,6 @@ typedef struct {
     _Atomic(const char *) what;   // name of the collective in flight
     atomic_size_t count;          // its element count
 } Watchdog;
-
-static long long monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void *watchdog_main(void *arg) {
     Watchdog *w = arg;

@@ -1,6 +1,7 @@
 // NCCL collectives on CUDA device buffers, for kernels/comm_mpi.c. This header is
 // free of MPI and CUDA types: comm_mpi.c exchanges the unique id over MPI and
 // calls in here; kernels/cuda/comm_nccl.cu is the only file that sees nccl.h.
+// Without CUDA, kernels/comm_nccl_none.c stands in for the calls comm_mpi.c makes.
 #pragma once
 #include <stddef.h>
 

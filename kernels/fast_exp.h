@@ -9,8 +9,10 @@ typedef union {
     int32_t i;
 } FloatBits;
 
-// exp(x) for finite x; NaN gives NaN. Below -87.3 it returns exp(-87.3) ≈ 1e-38
-// instead of a subnormal or 0, which softmax sums cannot tell apart.
+// exp(x); NaN and +inf give NaN, -inf gives exactly 0 (a masked logit: padding
+// rows of a MoT group, whose softmax weight must be 0, not NaN). Below
+// -87.3 a finite x gives exp(-87.3) ≈ 1e-38 instead of a subnormal or 0, which
+// softmax sums cannot tell apart.
 //
 // exp(x) = 2^n · exp(r) with n = round(x/ln2), |r| <= ln2/2; exp(r) = 1 + r +
 // r²·P(r) with P the degree-5 minimax polynomial of Cephes' expf. ln2 is split
@@ -35,6 +37,11 @@ static inline float fast_expf(float x) {
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     FloatBits two_n = {.i = ((int32_t)n + 127) << 23};
-    // x - x is 0, or NaN when x is NaN (which the clamp turned into a number)
-    return p * two_n.f + (x - x);
+    // x - x is 0, or NaN when x is NaN or ±inf (which the clamp turned into
+    // numbers). A masked logit of -inf must give exactly 0: its bits are cleared
+    // with an integer mask, which vectorises where a float compare or a select
+    // does not (a select here stops GCC vectorising the softmax loops).
+    FloatBits out = {.f = p * two_n.f + (x - x)};
+    out.i &= -(int32_t)(in.i != (int32_t)0xff800000u);
+    return out.f;
 }

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "kernels/base/clock.h"
 #include "kernels/common.h"
 #include "kernels/ops_cpu.h"
 

@@ -16,11 +16,7 @@
 #pragma once
 #include <stddef.h>
 
-typedef enum { PREC_FP32 = 0, PREC_MIXED = 1, PREC_BF16 = 2 } Precision;
-
-// "fp32", "mixed", "bf16" and back; precision_parse returns 0, or -1 if unknown.
-const char *precision_name(Precision p);
-int precision_parse(const char *name, Precision *out);
+#include "kernels/precision.h"
 
 // C[b] = alpha * op(A[b]) · op(B[b]) + beta * C[b] for b in [0, batch).
 // op(A) is (M,K): A is stored (M,K), or (K,M) when transA. op(B) is (K,N): B is
@@ -120,6 +116,19 @@ typedef struct Ops {
     // ---- MoE routing (kernels/routing.h) -----------------------------------
     const struct RoutingOps *routing;
 } Ops;
+
+// Every function slot of Ops, in declaration order. The tables are built from
+// this list (kernels/ops_cpu.c: `.slot = slot##_cpu`; kernels/cuda/ops_cuda.cu:
+// `.slot = cuda_##slot`), so a table missing an op is a compile error (an
+// undeclared function) rather than a NULL slot met at run time; ops_cpu.c checks
+// at compile time that the list names every slot. New op: add it here too.
+#define OPS_FUNCTION_SLOTS(X)                                                           \
+    X(alloc) X(free) X(to_device) X(to_host) X(copy) X(zero) X(synchronize)             \
+    X(memory_available) X(device_name) X(gemm) X(bias_forward) X(bias_backward) X(axpy) \
+    X(fill) X(transpose01) X(encoder_forward) X(encoder_backward) X(layernorm_forward)  \
+    X(layernorm_backward) X(relu_forward) X(relu_backward) X(attention_forward)         \
+    X(attention_backward) X(softmax_forward) X(softmax_backward) X(softmax_xent)        \
+    X(sumsq) X(sum) X(adamw) X(round_bf16)
 
 extern const Ops ops_cpu;
 // The CUDA table, or NULL when built without CUDA or when no GPU is present;

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "kernels/ops.h"
+#include "kernels/precision.h"
 
 static const char *const NAMES[] = {[PREC_FP32] = "fp32", [PREC_MIXED] = "mixed", [PREC_BF16] = "bf16"};
 

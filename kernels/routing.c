@@ -1,6 +1,7 @@
 // Plain-C reference of the MoE routing ops (contracts in kernels/routing.h).
 #include "kernels/routing.h"
 
+#include <math.h>
 #include <string.h>
 
 static void group_argmax_onehot(float *w, const float *logits, int M, int G, int E) {
@@ -17,7 +18,13 @@ static void group_argmax_onehot(float *w, const float *logits, int M, int G, int
 }
 
 // Whether row a ranks before row b: higher probability first, lower row on ties.
+// A NaN probability ranks as -inf, so every row still gets a distinct rank and
+// each slot exactly one token (the CUDA twin fills slots by rank in parallel; NaN
+// comparing false both ways would give two rows one rank there). The NaN itself
+// stays in slot_gate, so the loss turns NaN and the trainer's divergence check sees it.
 static int ranks_before(float pa, int a, float pb, int b) {
+    pa = isnan(pa) ? -INFINITY : pa;
+    pb = isnan(pb) ? -INFINITY : pb;
     return pa > pb || (pa == pb && a < b);
 }
 
@@ -135,14 +142,8 @@ static void slot_gate_backward(float *dprobs, const float *dgate, const int *slo
         }
 }
 
-const struct RoutingOps routing_ops_cpu = {
-    .group_argmax_onehot = group_argmax_onehot,
-    .ec_topk = ec_topk,
-    .tc_route = tc_route,
-    .tc_aux_loss = tc_aux_loss,
-    .tc_aux_loss_backward = tc_aux_loss_backward,
-    .gather_rows = gather_rows,
-    .scatter_add_rows = scatter_add_rows,
-    .scatter_add_rows_backward = scatter_add_rows_backward,
-    .slot_gate_backward = slot_gate_backward,
-};
+#define ROUTING_SLOT(slot) .slot = slot,
+#define COUNT_SLOT(slot) +1
+const struct RoutingOps routing_ops_cpu = {ROUTING_OP_SLOTS(ROUTING_SLOT)};
+_Static_assert(sizeof(struct RoutingOps) == (0 ROUTING_OP_SLOTS(COUNT_SLOT)) * sizeof(void (*)(void)),
+               "ROUTING_OP_SLOTS (kernels/routing.h) must name every RoutingOps slot");

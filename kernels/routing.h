@@ -82,4 +82,10 @@ struct RoutingOps {
                                int E, int S);
 };
 
+// Every slot of RoutingOps in declaration order; both tables are built from it
+// (`.slot = slot`), as OPS_FUNCTION_SLOTS is for Ops (kernels/ops.h).
+#define ROUTING_OP_SLOTS(X)                                                          \
+    X(group_argmax_onehot) X(ec_topk) X(tc_route) X(tc_aux_loss) X(tc_aux_loss_backward) \
+    X(gather_rows) X(scatter_add_rows) X(scatter_add_rows_backward) X(slot_gate_backward)
+
 extern const struct RoutingOps routing_ops_cpu, routing_ops_cuda;

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kernels/base/fileio.h"
 #include "kernels/common.h"
 
 void csv_write_row(FILE *f, int n, const char *const *fields) {
@@ -94,25 +96,13 @@ static int keep_row(char **fields, int n, long line, void *user) {
 }
 
 int csv_keep_rows_upto(const char *path, long max_step, char *err, size_t errlen) {
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return 0;
-    fclose(probe);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    Keep k = {.out = fopen(tmp, "wb"), .max_step = max_step};
-    if (!k.out) {
-        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+    if (access(path, F_OK) != 0) return 0;
+    AtomicFile a;
+    if (atomic_open(&a, path, err, errlen)) return -1;
+    Keep k = {.out = a.f, .max_step = max_step};
+    if (csv_read(path, keep_row, &k, err, errlen)) {
+        atomic_abort(&a);
         return -1;
     }
-    int rc = csv_read(path, keep_row, &k, err, errlen);
-    if (fclose(k.out) != 0 && rc == 0) {
-        snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (rc) remove(tmp);
-    return rc;
+    return atomic_commit(&a, err, errlen);
 }

@@ -2,7 +2,7 @@
 #pragma once
 #include <stddef.h>
 
-#include "datasets/file_util.h"  // make_dirs, path_basename
+#include "kernels/base/fileio.h"  // make_dirs, path_basename
 
 // The checkout the running binary belongs to (the first directory at or above
 // the executable holding datasets/), without a trailing slash; "." if none.

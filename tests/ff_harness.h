@@ -12,6 +12,7 @@
 
 typedef struct {
     FFConfig cfg;
+    FFCall call;  // training by default: softmax routing, aux gradient unscaled
     const FFVTable *vt;
     ParamTable pt;
     int B, T;
@@ -44,6 +45,7 @@ static inline void ffh_init(FFHarness *h, const FFVTable *vt, const FFConfig *cf
                             int T, float param_scale, uint64_t seed) {
     memset(h, 0, sizeof *h);
     h->cfg = *cfg;
+    h->call = (FFCall){.discrete = 0, .grad_scale = 1.0f};
     h->vt = vt;
     h->B = B;
     h->T = T;
@@ -73,7 +75,7 @@ static inline float *ffh_param(FFHarness *h, const char *suffix) {
 }
 
 static inline void ffh_forward(FFHarness *h, const float *x, float *out) {
-    h->vt->forward(h->state, &ops_cpu, &h->cfg, h->params, x, out);
+    h->vt->forward(h->state, &ops_cpu, &h->cfg, &h->call, h->params, x, out);
 }
 
 // The scalar the gradient check differentiates: sum(out * proj) plus the layer's
@@ -110,7 +112,7 @@ static inline GradCheck ffh_gradcheck(FFHarness *h, const float *x_in, uint64_t 
     for (size_t i = 0; i < n; i++) dx[i] = dx0;
     for (size_t i = 0; i < P; i++) h->grads[i] = grad0;
     double f0 = ffh_loss(h, x, proj, out);
-    h->vt->backward(h->state, &ops_cpu, &h->cfg, h->params, h->grads, proj, dx);
+    h->vt->backward(h->state, &ops_cpu, &h->cfg, &h->call, h->params, h->grads, proj, dx);
     float *grads = mallocCheck(P * sizeof(float));
     for (size_t i = 0; i < P; i++) grads[i] = h->grads[i] - grad0;
     for (size_t i = 0; i < n; i++) dx[i] -= dx0;

@@ -16,7 +16,7 @@ typedef struct {
 
 typedef struct {
     int checked, skipped, jumps;
-    double worst;  // largest error relative to the tolerance (must stay < 1)
+    double worst;  // largest error relative to the tolerance (must stay < 1; NaN fails)
 } GradCheck;
 
 // Central difference of *coord, compared with the analytic value; f0 is the loss
@@ -35,6 +35,11 @@ static inline void gradcheck_coord(const FDCheck *fd, float *coord, double analy
     double fm = fd->loss(fd->ctx);
     *coord = saved;
     double second = fabs(fp + fm - 2 * f0);
+    if (isnan(second) || isnan(analytic)) {  // a NaN loss or gradient is an error
+        gc->worst = NAN;
+        gc->checked++;
+        return;
+    }
     if (second > 50 * fd->step) {
         gc->jumps++;
         return;
@@ -46,7 +51,7 @@ static inline void gradcheck_coord(const FDCheck *fd, float *coord, double analy
         gc->skipped++;
         return;
     }
-    if (mismatch / tol > gc->worst) gc->worst = mismatch / tol;
+    gc->worst = test_worse(gc->worst, mismatch / tol);
     gc->checked++;
 }
 
@@ -58,5 +63,6 @@ static inline void gradcheck_assert(GradCheck gc, const char *what) {
                   gc.jumps);
     ck_assert_msg(gc.skipped * 20 <= gc.checked, "%s: %d of %d coordinates at a kink", what,
                   gc.skipped, gc.checked + gc.skipped);
-    ck_assert_msg(gc.worst < 1.0, "%s: gradient off by %.2fx the tolerance", what, gc.worst);
+    ck_assert_msg(gc.worst < 1.0, "%s: gradient off by %.2fx the tolerance (NaN: a NaN loss or "
+                  "gradient)", what, gc.worst);
 }

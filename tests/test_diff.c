@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite/experiment.h"
-#include "suite/results.h"
-#include "suite/results_claims.h"
+#include "suite/lab/experiment.h"
+#include "suite/lab/results.h"
+#include "suite/lab/results_claims.h"
 #include "tests/testutil.h"
 
 static const char *const DEMO_RUNS[] = {"Dense",     "MoT-8",    "MoT-32", "Uniform",  "Pending",
@@ -35,7 +35,7 @@ static void add_run(ResultSet *rs, const char *name, const char *status, double 
     RunSummary *r = &rs->runs[rs->n_runs++];
     memset(r, 0, sizeof *r);
     snprintf(r->run, sizeof r->run, "%s", name);
-    snprintf(r->status, sizeof r->status, "%s", status);
+    r->status = run_status_parse(status);
     r->final_eval_loss = eval_loss;
     r->final_train_loss = train_loss;
     r->steps = steps;

@@ -18,7 +18,7 @@
 #include "impls/model.h"
 #include "kernels/comm.h"
 #include "kernels/common.h"
-#include "suite/commands.h"
+#include "suite/cli/commands.h"
 #include "suite/csvio.h"
 #include "tests/testutil.h"
 

@@ -9,7 +9,7 @@
 #include "datasets/tokenizer.h"
 #include "impls/model.h"
 #include "kernels/ops.h"
-#include "suite/downstream.h"
+#include "suite/lab/downstream.h"
 #include "tests/testutil.h"
 
 static const char *DATA = "tests/data/downstream";

@@ -3,6 +3,7 @@
 // fail with file:line; the runner skips finished runs and resumes the others
 // (against a fake `suite` binary, so nothing is trained).
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,12 @@
 #include <unistd.h>
 
 #include "impls/model.h"
-#include "suite/experiment.h"
-#include "suite/experiment_plot.h"
-#include "suite/experiment_run.h"
+#include "suite/lab/experiment.h"
+#include "suite/lab/experiment_plot.h"
+#include "suite/lab/experiment_run.h"
 #include "suite/paths.h"
-#include "suite/results.h"
+#include "suite/rundir.h"
+#include "suite/lab/results.h"
 #include "tests/testutil.h"
 
 typedef struct {
@@ -92,23 +94,24 @@ START_TEST(test_every_run_is_trainable_as_defined) {
             for (int r = 0; r < e.n_runs; r++) {
                 const RunSpec *run = &e.runs[r];
                 ModelConfig cfg;
-                ck_assert_msg(!model_config_by_name(run->model, &cfg, err, sizeof err), "%s: %s",
+                const char *model = run_value(run, "model");
+                long batch = run_number(run, "batch");
+                ck_assert_msg(!model_config_by_name(model, &cfg, err, sizeof err), "%s: %s",
                               names[i], err);
                 int G = cfg.group_size > 0 ? cfg.group_size : 1;
-                ck_assert_msg(run->batch % G == 0, "%s %s: batch %d, G %d", names[i], run->name,
-                              run->batch, G);
-                int T = run->seq_len ? run->seq_len : cfg.max_seq_len;
+                ck_assert_msg(batch % G == 0, "%s %s: batch %ld, G %d", names[i], run->name, batch,
+                              G);
+                int T = run_value(run, "seq_len") ? (int)run_number(run, "seq_len") : cfg.max_seq_len;
                 ck_assert_int_le(T, cfg.max_seq_len);
                 if (s == SCALE_PAPER) {
                     ck_assert_str_eq(run->data, "c4");
-                    ck_assert_int_eq(run->batch, 256);
+                    ck_assert_int_eq(batch, 256);
                     ck_assert_int_eq(T, 256);
-                    ck_assert_msg(strstr(run->model, "medium") || strstr(run->model, "base"), "%s",
-                                  run->model);
+                    ck_assert_msg(strstr(model, "medium") || strstr(model, "base"), "%s", model);
                 }
                 if (s == SCALE_TINY) {
-                    ck_assert_msg(strstr(run->model, "-tiny"), "%s", run->model);
-                    ck_assert_int_le(run->steps, 200);
+                    ck_assert_msg(strstr(model, "-tiny"), "%s", model);
+                    ck_assert_int_le(run_number(run, "steps"), 200);
                 }
             }
             experiment_free(&e);
@@ -130,7 +133,7 @@ START_TEST(test_malformed_files_name_file_and_line) {
     expect_error("bad-value.yaml",
                  "tests/data/experiments/bad-value.yaml:7: steps: 'ten' is not an integer");
     expect_error("bad-flag.yaml",
-                 "tests/data/experiments/bad-flag.yaml:11: flag --steps is set by `suite run`");
+                 "tests/data/experiments/bad-flag.yaml:11: device is set by `suite run` itself");
     expect_error("bad-syntax.yaml", "tests/data/experiments/bad-syntax.yaml:6: YAML syntax error");
     expect_error("missing.yaml", "missing.yaml: cannot open");
     // The name must match the file, so `suite run NAME` finds what it runs.
@@ -151,18 +154,18 @@ START_TEST(test_values_per_scale_and_overrides) {
                                    sizeof err),
                   "%s", err);
     ck_assert_int_eq(e.n_runs, 3);
-    ck_assert_str_eq(e.runs[2].model, "mot-medium/32e");
-    ck_assert_int_eq(e.runs[0].steps, 1000);
+    ck_assert_str_eq(run_value(&e.runs[2], "model"), "mot-medium/32e");
+    ck_assert_int_eq(run_number(&e.runs[0], "steps"), 1000);
     experiment_free(&e);
     ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err,
                                    sizeof err),
                   "%s", err);
     ck_assert_int_eq(e.n_runs, 2);
-    ck_assert_str_eq(e.runs[1].model, "mot-tiny/8e");
+    ck_assert_str_eq(run_value(&e.runs[1], "model"), "mot-tiny/8e");
     ck_assert_str_eq(e.runs[1].slug, "mot_8e");
-    ck_assert_int_eq(e.runs[1].seq_len, 32);
-    ck_assert_double_eq_tol(e.runs[1].lr, 1e-3, 1e-12);
-    ck_assert_double_eq(e.runs[0].lr, 0);
+    ck_assert_int_eq(run_number(&e.runs[1], "seq_len"), 32);
+    ck_assert_double_eq_tol(atof(run_value(&e.runs[1], "lr")), 1e-3, 1e-12);
+    ck_assert_ptr_null(run_value(&e.runs[0], "lr"));  // left to suite train's default
     experiment_free(&e);
 }
 END_TEST
@@ -192,7 +195,7 @@ START_TEST(test_train_args_and_key) {
     ck_assert(has_arg_pair(&a, "--tag", "experiment=fig-transition"));
     ck_assert(
         has_arg_pair(&a, "--out", "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc"));
-    e.runs[0].steps++;  // any change of configuration changes the key
+    ck_assert(!run_set_value(&e.runs[0], "steps", "3301", err, sizeof err));  // was 3300
     ck_assert(!runner_train_args(&e, &e.runs[0], &o, &c, key3, err, sizeof err));
     ck_assert_str_ne(key1, key3);
     setenv("MOT_STANDIN_DIR", "/nonexistent", 1);
@@ -204,6 +207,62 @@ START_TEST(test_train_args_and_key) {
     strlist_free(&b);
     strlist_free(&c);
     strlist_free(&d);
+    experiment_free(&e);
+}
+END_TEST
+
+// The run key hashes the sorted name=value pairs of the options that change results
+// and differ from their defaults: writing a default out, setting an option that does
+// not change results, or adding a new option at its default keeps finished runs valid.
+START_TEST(test_run_key_survives_defaults_and_new_options) {
+    char err[1024], base[17], key[17];
+    Experiment e;
+    ck_assert_msg(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &e, err,
+                                   sizeof err),
+                  "%s", err);
+    RunSpec run = e.runs[1];
+    runner_run_key(TRAIN_OPTIONS, N_TRAIN_OPTIONS, run.values, run.data, base);
+    ck_assert(!run_set_value(&run, "clip", "0.50", err, sizeof err));  // the default, spelt out
+    ck_assert(!run_set_value(&run, "ckpt_every", "7", err, sizeof err));  // no effect on results
+    ck_assert(!run_set_value(&run, "comm_timeout", "30", err, sizeof err));
+    ck_assert(!run_set_value(&run, "shared_stream", "false", err, sizeof err));
+    runner_run_key(TRAIN_OPTIONS, N_TRAIN_OPTIONS, run.values, run.data, key);
+    ck_assert_str_eq(key, base);
+
+    // A new option appended to the table: not given, or given at its default.
+    TrainOption table[TRAIN_OPTIONS_MAX];
+    int n = N_TRAIN_OPTIONS;
+    ck_assert_int_lt(n, TRAIN_OPTIONS_MAX);
+    memcpy(table, TRAIN_OPTIONS, n * sizeof *table);
+    table[n] = (TrainOption){"router-temperature", OPT_FLOAT, offsetof(TrainOptions, clip), "1.0",
+                             NULL, OPT_CHANGES_RESULT, "X", "a new option"};
+    runner_run_key(table, n + 1, run.values, run.data, key);
+    ck_assert_str_eq(key, base);
+    snprintf(run.values[n], EXP_VALUE_LEN, "1");
+    runner_run_key(table, n + 1, run.values, run.data, key);
+    ck_assert_str_eq(key, base);
+    // The pairs are sorted: the table's order does not matter.
+    TrainOption reversed[TRAIN_OPTIONS_MAX];
+    char values[TRAIN_OPTIONS_MAX][EXP_VALUE_LEN];
+    for (int i = 0; i <= n; i++) {
+        reversed[i] = table[n - i];
+        memcpy(values[i], run.values[n - i], EXP_VALUE_LEN);
+    }
+    runner_run_key(reversed, n + 1, (const char(*)[EXP_VALUE_LEN])values, run.data, key);
+    ck_assert_str_eq(key, base);
+    // Off its default the new option is a new configuration, as is any other change.
+    snprintf(run.values[n], EXP_VALUE_LEN, "0.7");
+    runner_run_key(table, n + 1, run.values, run.data, key);
+    ck_assert_str_ne(key, base);
+    ck_assert(!run_set_value(&run, "clip", "0.25", err, sizeof err));
+    runner_run_key(TRAIN_OPTIONS, n, run.values, run.data, key);
+    ck_assert_str_ne(key, base);
+    RunSpec shared = e.runs[1];
+    ck_assert(!run_set_value(&shared, "shared_stream", "true", err, sizeof err));
+    runner_run_key(TRAIN_OPTIONS, n, shared.values, shared.data, key);
+    ck_assert_str_ne(key, base);
+    ck_assert_int_eq(run_set_value(&run, "clip", "lots", err, sizeof err), -1);
+    ck_assert_str_eq(err, "clip: 'lots' is not a number");
     experiment_free(&e);
 }
 END_TEST
@@ -235,6 +294,25 @@ static const char *FAKE_SUITE =
     "printf '{\"status\": \"finished\", \"step\": 10, \"final_eval_loss\": 5.5, \"diverged_at\": "
     "null}' > \"$out/status.json\"\n"
     "printf 'step,tokens,eval_loss,mode\\n10,10240,5.5,mot\\n' > \"$out/eval.csv\"\n";
+
+// reuse-demo's Dense run is resume-demo's (finished in finished_dir): running it
+// trains nothing (the log of invocations keeps one line), and its files are the
+// same inodes.
+static void check_twin_reused(const RunnerOptions *o, const char *finished_dir, const char *log) {
+    char err[1024], path[PATH_MAX], reused[PATH_MAX + 32], original[PATH_MAX + 32];
+    Experiment twin;
+    ck_assert(!experiment_load("tests/data/experiments/reuse-demo.yaml", SCALE_TINY, &twin, err,
+                               sizeof err));
+    ck_assert_int_eq(runner_run_experiment(&twin, o), 0);
+    ck_assert_int_eq(count_lines(log), 1);
+    runner_run_dir(o, &twin, &twin.runs[0], path, sizeof path);
+    snprintf(reused, sizeof reused, "%s/" RUNDIR_STATUS, path);
+    snprintf(original, sizeof original, "%s/" RUNDIR_STATUS, finished_dir);
+    struct stat a, b;
+    ck_assert(!stat(reused, &a) && !stat(original, &b));
+    ck_assert_int_eq(a.st_ino, b.st_ino);
+    experiment_free(&twin);
+}
 
 START_TEST(test_resume_reruns_nothing_that_finished) {
     char tmp[] = "/tmp/mot-runner-XXXXXX", err[1024], exe[PATH_MAX], path[PATH_MAX], log[PATH_MAX],
@@ -287,30 +365,17 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
     snprintf(path, sizeof path, "%s/resume-demo-tiny", tmp);
     ck_assert_msg(!results_load(path, &rs, err, sizeof err), "%s", err);
     ck_assert_int_eq(rs.n_runs, 2);
-    ck_assert_str_eq(rs.runs[0].status, "finished");
+    ck_assert_int_eq(rs.runs[0].status, RUN_STATUS_FINISHED);
     ck_assert_double_eq_tol(rs.runs[0].final_eval_loss, 6.0, 1e-9);
     ck_assert_double_eq_tol(rs.runs[1].final_eval_loss, 5.5, 1e-9);
     ck_assert_int_eq(rs.n_evals, 1);
     results_free(&rs);
 
-    // Another experiment with the same Dense run reuses it: nothing is trained,
-    // and the files are the same inodes.
-    Experiment twin;
-    ck_assert(!experiment_load("tests/data/experiments/reuse-demo.yaml", SCALE_TINY, &twin, err,
-                               sizeof err));
-    ck_assert_int_eq(runner_run_experiment(&twin, &o), 0);
-    ck_assert_int_eq(count_lines(log), 1);
-    char reused[PATH_MAX + 32], original[PATH_MAX + 32];
-    runner_run_dir(&o, &twin, &twin.runs[0], path, sizeof path);
-    snprintf(reused, sizeof reused, "%s/status.json", path);
-    snprintf(original, sizeof original, "%s/status.json", dir[0]);
-    struct stat a, b;
-    ck_assert(!stat(reused, &a) && !stat(original, &b));
-    ck_assert_int_eq(a.st_ino, b.st_ino);
-    experiment_free(&twin);
+    // Another experiment with the same Dense run reuses it.
+    check_twin_reused(&o, dir[0], log);
 
     // An edited definition re-runs the edited run from scratch, keeping the old one.
-    e.runs[0].steps = 11;
+    ck_assert(!run_set_value(&e.runs[0], "steps", "11", err, sizeof err));
     ck_assert_int_eq(runner_run_experiment(&e, &o), 0);
     ck_assert_int_eq(count_lines(log), 2);
     snprintf(path, sizeof path, "%s.old-", dir[0]);
@@ -346,7 +411,8 @@ START_TEST(test_every_figure_renders) {
         rs.train = calloc(64 * e.n_runs, sizeof(CurvePoint));
         for (int r = 0; r < e.n_runs; r++)
             for (int k = 1; k <= 10; k++) {
-                int tc = k > 9 && e.runs[r].n_flags;  // the transition's last eval as TC
+                // the transition's last eval as TC
+                int tc = k > 9 && run_value(&e.runs[r], "transition_at");
                 CurvePoint p = {.step = k * 10, .loss = 8.0 - 0.2 * k - 0.1 * r};
                 snprintf(p.run, sizeof p.run, "%s", e.runs[r].name);
                 snprintf(p.mode, sizeof p.mode, "%s", tc ? "tc" : "mot");
@@ -376,6 +442,7 @@ static Suite *experiments_suite(void) {
     tcase_add_test(tc, test_malformed_files_name_file_and_line);
     tcase_add_test(tc, test_values_per_scale_and_overrides);
     tcase_add_test(tc, test_train_args_and_key);
+    tcase_add_test(tc, test_run_key_survives_defaults_and_new_options);
     suite_add_tcase(s, tc);
     TCase *run = tcase_create("runner");
     tcase_set_timeout(run, 60);

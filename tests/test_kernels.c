@@ -425,6 +425,26 @@ START_TEST(test_fast_expf_accuracy) {
     ck_assert(fast_expf(-1000.0f) < 2e-38f);  // clamped, not negative or NaN
     ck_assert(fast_expf(-1000.0f) >= 0.0f);
     ck_assert(isnan(fast_expf(NAN)));
+    ck_assert(isnan(fast_expf(-NAN)));
+    // A masked logit (-inf) has weight exactly 0, not NaN (padded MoT groups).
+    ck_assert_msg(fast_expf(-INFINITY) == 0.0f, "fast_expf(-inf) = %g", fast_expf(-INFINITY));
+    ck_assert(isnan(fast_expf(INFINITY)));  // an overflowing logit is an error, not a weight
+}
+END_TEST
+
+// Softmax over a column holding -inf entries (padding rows): those get weight 0
+// and the finite entries a softmax of their own, exactly as if the pads were absent.
+START_TEST(test_softmax_masked_entries) {
+    const float x[] = {1.0f, -INFINITY, 0.5f, 2.0f, -INFINITY, -INFINITY};  // (1,3,2)
+    float y[6];
+    softmax_forward_cpu(y, x, 1, 3, 2, 1.0f);
+    double e0 = exp(1.0), e2 = exp(0.5);
+    ck_assert_double_eq_tol(y[0], e0 / (e0 + e2), 1e-6);
+    ck_assert_double_eq_tol(y[2], e2 / (e0 + e2), 1e-6);
+    ck_assert_float_eq(y[4], 0.0f);
+    ck_assert_float_eq(y[1], 0.0f);  // column 1: only row 1 is finite
+    ck_assert_float_eq(y[3], 1.0f);
+    ck_assert_float_eq(y[5], 0.0f);
 }
 END_TEST
 
@@ -475,6 +495,7 @@ int main(void) {
     tcase_add_test(tc, test_sum_and_sumsq);
     tcase_add_test(tc, test_round_bf16_known_values);
     tcase_add_test(tc, test_fast_expf_accuracy);
+    tcase_add_test(tc, test_softmax_masked_entries);
     tcase_add_test(tc, test_axpy_fill);
     tcase_add_test(tc, test_memory_ops);
     suite_add_tcase(s, tc);

@@ -4,6 +4,10 @@
 //  * each kind of bad input -- corrupt or truncated gzip, a truncated JSON line,
 //    a line without `text`, an empty shard -- stops with a message naming the
 //    file and line, and with skip_bad is counted and skipped, never dropped silently;
+//    the lines inflated before a corrupt gzip block are kept;
+//  * text jansson alone refuses (raw non-UTF-8 bytes, lone surrogate escapes) is read
+//    with U+FFFD in place of each defect;
+//  * temporaries of killed cache writers are removed;
 //  * token caches are reused when nothing changed and rebuilt when the source,
 //    the vocabulary or the cache file itself changed.
 // Run from the repository root (make test does).
@@ -11,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -355,6 +361,120 @@ START_TEST(vocabulary_change_rebuilds_cache) {
 }
 END_TEST
 
+// A member whose deflate data breaks midway: four lines inflate, then a block
+// header with the invalid type 11 (0xff right after a full flush, which ends on
+// a byte boundary).
+static void gzip_member_broken_midway(unsigned char *out, size_t *n) {
+    char before[256] = "", after[256] = "";
+    for (int d = 100; d < 104; d++)
+        snprintf(before + strlen(before), sizeof before - strlen(before), "{\"text\": \"document %d\"}\n", d);
+    for (int d = 104; d < 108; d++)
+        snprintf(after + strlen(after), sizeof after - strlen(after), "{\"text\": \"document %d\"}\n", d);
+    z_stream z = {0};
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_out = out;
+    z.avail_out = 1024;
+    z.next_in = (unsigned char *)before;
+    z.avail_in = (uInt)strlen(before);
+    ck_assert_int_eq(deflate(&z, Z_FULL_FLUSH), Z_OK);
+    size_t damage_at = z.total_out;
+    z.next_in = (unsigned char *)after;
+    z.avail_in = (uInt)strlen(after);
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *n = z.total_out;
+    deflateEnd(&z);
+    out[damage_at] = 0xff;
+}
+
+// The lines inflated before the damage are read: the error names the line after
+// them, and skip_bad keeps them.
+START_TEST(corrupt_gzip_keeps_lines_before_the_damage) {
+    unsigned char members[3][1024];
+    size_t sizes[3];
+    gzip_member(0, members[0], &sizes[0]);
+    gzip_member_broken_midway(members[1], &sizes[1]);
+    gzip_member(3, members[2], &sizes[2]);
+    char path[256];
+    path_in_tmp(path, sizeof path, "midway.json.gz");
+    FILE *f = fopen(path, "wb");
+    for (int m = 0; m < 3; m++) fwrite(members[m], 1, sizes[m], f);
+    fclose(f);
+    expect_error(path, "corrupt gzip data", "after line 7");
+    Dataset *ds = open_ok(path, 1);
+    ck_assert_uint_eq(dataset_num_docs(ds), 3 + 4 + 3);
+    ck_assert_uint_eq(dataset_stats(ds).skipped_lines, 1);
+    dataset_close(ds);
+}
+END_TEST
+
+// Lines jansson alone refuses load, with U+FFFD where the text could not be decoded.
+START_TEST(undecodable_text_is_replaced) {
+    char path[256], err[1024];
+    path_in_tmp(path, sizeof path, "quirks.jsonl");
+    write_text(path, "{\"text\": \"caf\xff \\ud800 ok\"}\n{\"text\": \"\xfe\xfe\"}\n{\"text\": \"fine\"}\n");
+    Dataset *ds = open_ok(path, 0);
+    ck_assert_uint_eq(dataset_num_docs(ds), 3);
+    ck_assert_uint_eq(dataset_stats(ds).skipped_lines, 0);
+    Tokenizer *tok = tokenizer_load(NULL, err, sizeof err);
+    ck_assert_msg(tok != NULL, "%s", err);
+    const char *want[2] = {"caf\xef\xbf\xbd \xef\xbf\xbd ok", "\xef\xbf\xbd\xef\xbf\xbd"};
+    for (int d = 0; d < 2; d++) {
+        uint64_t n;
+        const uint16_t *doc = dataset_document(ds, (uint64_t)d, &n);
+        int ids[64];
+        ck_assert_uint_lt(n, 64);
+        for (uint64_t k = 0; k + 1 < n; k++) ids[k] = doc[k];  // without end-of-text
+        size_t len, bad;
+        char *text = tokenizer_decode(tok, ids, n - 1, &len, &bad);
+        ck_assert_msg(len == strlen(want[d]) && !memcmp(text, want[d], len), "doc %d: '%s'", d, text);
+        free(text);
+    }
+    tokenizer_free(tok);
+    dataset_close(ds);
+}
+END_TEST
+
+static void write_aged(const char *dir, const char *name, long age_s) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_text(path, "partial");
+    struct timespec times[2] = {{.tv_nsec = UTIME_NOW}, {.tv_sec = time(NULL) - age_s}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static int exists_in(const char *dir, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+// Writers killed mid-write leave temporaries; the next write removes those whose
+// pid is gone and that have not changed for 10 minutes, and nothing else.
+START_TEST(stale_cache_temporaries_are_removed) {
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+    ck_assert_int_eq(mkdir(cache_dir, 0755), 0);
+    char stale[4][128], kept[4][128];
+    snprintf(stale[0], 128, "a.jsonl.0123.v50257.tok.tmp.%d.0", (int)dead);
+    snprintf(stale[1], 128, "b.jsonl.4567.tok.%d.tmp", (int)dead);  // older builds' name
+    snprintf(kept[0], 128, "c.jsonl.89ab.v50257.tok.tmp.%d.3", (int)dead);  // fresh: maybe another host's
+    snprintf(kept[1], 128, "d.jsonl.cdef.v50257.tok.tmp.%d.0", (int)getpid());  // alive
+    snprintf(kept[2], 128, "notes.txt.tmp.%d.0", (int)dead);  // not a token cache's
+    write_aged(cache_dir, stale[0], 3600);
+    write_aged(cache_dir, stale[1], 3600);
+    write_aged(cache_dir, kept[0], 5);
+    write_aged(cache_dir, kept[1], 3600);
+    write_aged(cache_dir, kept[2], 3600);
+    char path[256];
+    path_in_tmp(path, sizeof path, "new.jsonl");
+    write_text(path, "{\"text\": \"a new shard\"}\n");
+    dataset_close(open_ok(path, 0));
+    for (int i = 0; i < 2; i++) ck_assert_msg(!exists_in(cache_dir, stale[i]), "%s kept", stale[i]);
+    for (int i = 0; i < 3; i++) ck_assert_msg(exists_in(cache_dir, kept[i]), "%s removed", kept[i]);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("loader");
     TCase *tc = tcase_create("dataset");
@@ -372,6 +492,9 @@ int main(void) {
     tcase_add_test(tc, cache_reused_and_invalidated);
     tcase_add_test(tc, damaged_cache_is_rebuilt_and_tok_opens_directly);
     tcase_add_test(tc, vocabulary_change_rebuilds_cache);
+    tcase_add_test(tc, corrupt_gzip_keeps_lines_before_the_damage);
+    tcase_add_test(tc, undecodable_text_is_replaced);
+    tcase_add_test(tc, stale_cache_temporaries_are_removed);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

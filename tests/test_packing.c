@@ -4,6 +4,9 @@
 // windows are cut from whole documents packed end to end, that they depend
 // only on (seed, rank) and the packer state, and that evaluation batches are
 // exactly the file-order stream, across shard boundaries and around the end.
+// Token caches are keyed by the vocabulary size: a reduced vocabulary gets its
+// own cache (ids below V-1, documents ending in V-1) beside the full one.
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +29,7 @@ static void setup(void) {
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     char path[128], err[1024];
     snprintf(path, sizeof path, "%s/synthetic.tok", tmp);
-    TokCacheWriter *w = tok_cache_writer_begin(path, err, sizeof err);
+    TokCacheWriter *w = tok_cache_writer_begin(path, GPT2_VOCAB_SIZE, err, sizeof err);
     ck_assert_msg(w != NULL, "%s", err);
     int ids[128];
     for (int d = 0; d < N_DOCS; d++) {
@@ -221,6 +224,103 @@ START_TEST(c4_sample_batches_are_valid) {
 }
 END_TEST
 
+static Dataset *open_with_vocab(const char *spec, const char *cache, int vocab_size) {
+    char err[1024];
+    DatasetOptions opt = {.cache_dir = cache, .quiet = 1, .vocab_size = vocab_size};
+    Dataset *d = dataset_open(spec, &opt, err, sizeof err);
+    ck_assert_msg(d != NULL, "vocab_size %d: %s", vocab_size, err);
+    return d;
+}
+
+static int count_files(const char *pattern) {
+    glob_t g;
+    int n = glob(pattern, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    globfree(&g);
+    return n;
+}
+
+// Each document is text followed by end-of-text V-1, and decodes back to it.
+static void check_documents(const Dataset *d, const char *const *docs, int n_docs, int V) {
+    char err[1024];
+    Tokenizer *tok = tokenizer_open(NULL, V, err, sizeof err);
+    ck_assert_msg(tok != NULL, "%s", err);
+    ck_assert_int_eq(dataset_vocab_size(d), V);
+    ck_assert_uint_eq(dataset_num_docs(d), (uint64_t)n_docs);
+    for (int doc = 0; doc < n_docs; doc++) {
+        uint64_t len;
+        const uint16_t *ids = dataset_document(d, (uint64_t)doc, &len);
+        ck_assert_int_eq(ids[len - 1], V - 1);
+        int text_ids[256];
+        for (uint64_t k = 0; k + 1 < len; k++) {
+            ck_assert_int_lt(ids[k], V - 1);
+            text_ids[k] = ids[k];
+        }
+        size_t n, bad;
+        char *text = tokenizer_decode(tok, text_ids, len - 1, &n, &bad);
+        ck_assert_str_eq(text, docs[doc]);
+        free(text);
+    }
+    tokenizer_free(tok);
+}
+
+START_TEST(caches_are_keyed_by_vocab_size) {
+    static const char *const docs[] = {"Tokenizers with fewer merges write more tokens per word.",
+                                       "A second document, zebra-striped."};
+    char shard[128], cache[128], pattern[160], tok_path[160], err[1024];
+    snprintf(shard, sizeof shard, "%s/vocab.jsonl", tmp);
+    snprintf(cache, sizeof cache, "%s/vocab-cache", tmp);
+    FILE *f = fopen(shard, "w");
+    for (int i = 0; i < 2; i++) fprintf(f, "{\"text\": \"%s\"}\n", docs[i]);
+    fclose(f);
+    Dataset *full = open_with_vocab(shard, cache, 0);
+    ck_assert_int_eq(dataset_stats(full).shards_tokenized, 1);
+    check_documents(full, docs, 2, GPT2_VOCAB_SIZE);
+    Dataset *reduced = open_with_vocab(shard, cache, 300);  // not the 50257 cache
+    ck_assert_int_eq(dataset_stats(reduced).shards_tokenized, 1);
+    check_documents(reduced, docs, 2, 300);
+    ck_assert_uint_gt(dataset_num_tokens(reduced), dataset_num_tokens(full));
+    dataset_close(full);
+    dataset_close(reduced);
+    snprintf(pattern, sizeof pattern, "%s/vocab.jsonl.*.v300.tok", cache);
+    ck_assert_int_eq(count_files(pattern), 1);
+    snprintf(pattern, sizeof pattern, "%s/vocab.jsonl.*.v50257.tok", cache);
+    ck_assert_int_eq(count_files(pattern), 1);
+    static const int sizes[] = {GPT2_VOCAB_SIZE, 300};  // both reused from now on
+    for (int i = 0; i < 2; i++) {
+        Dataset *again = open_with_vocab(shard, cache, sizes[i]);
+        ck_assert_int_eq(dataset_stats(again).shards_tokenized, 0);
+        check_documents(again, docs, 2, sizes[i]);
+        dataset_close(again);
+    }
+    // A .tok opened directly must be of the vocabulary asked for.
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "%s/vocab.jsonl.*.v300.tok", cache);
+    ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+    snprintf(tok_path, sizeof tok_path, "%s", g.gl_pathv[0]);
+    globfree(&g);
+    ck_assert_ptr_null(dataset_open(tok_path, NULL, err, sizeof err));
+    ck_assert_msg(strstr(err, "vocab_size 300, but 50257 was asked for"), "%s", err);
+    Dataset *direct = open_with_vocab(tok_path, NULL, 300);
+    check_documents(direct, docs, 2, 300);
+    dataset_close(direct);
+}
+END_TEST
+
+START_TEST(cache_writer_refuses_ids_outside_the_vocabulary) {
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/bad.tok", tmp);
+    TokCacheWriter *w = tok_cache_writer_begin(path, 300, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    int ids[] = {5, 299};  // 299 is end-of-text, which only the writer appends
+    ck_assert_int_eq(tok_cache_writer_add_doc(w, ids, 2, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "id 299 outside [0, 299)"), "%s", err);
+    tok_cache_writer_abort(w);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_ptr_null(tok_cache_writer_begin(path, 70000, err, sizeof err));
+    ck_assert_msg(strstr(err, "vocab_size 70000"), "%s", err);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("packing");
     TCase *tc = tcase_create("batches");
@@ -232,6 +332,8 @@ int main(void) {
     tcase_add_test(tc, sequential_batches_follow_the_stream);
     tcase_add_test(tc, sequential_batches_cross_shards);
     tcase_add_test(tc, c4_sample_batches_are_valid);
+    tcase_add_test(tc, caches_are_keyed_by_vocab_size);
+    tcase_add_test(tc, cache_writer_refuses_ids_outside_the_vocabulary);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

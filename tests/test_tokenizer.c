@@ -11,7 +11,10 @@
 //    cases with U+0085/U+FEFF use Python's White_Space \s (JavaScript's \s
 //    differs there); see the README beside the cases;
 //  * decode(encode(x)) == x for the 2000 C4 sample documents and random bytes;
-//  * damaged vocabulary files are refused with a message naming file and line.
+//  * damaged vocabulary files (also merges out of GPT-2's id order, too few
+//    merges for the vocab_size) and bad vocab_size values are refused with a
+//    message naming file and line or the value.
+// Reduced vocabularies are tested in test_tokenizer_reduced.c.
 // Run from the repository root (make test does).
 #include <jansson.h>
 #include <stdio.h>
@@ -238,11 +241,47 @@ END_TEST
 START_TEST(vocabulary_hash_tracks_the_files) {
     char dir[64], err[1024];
     write_vocab_copy(dir, "#version: 0.2\n\xc4\xa0 t\n");
-    Tokenizer *other = tokenizer_load(dir, err, sizeof err);
+    Tokenizer *other = tokenizer_open(dir, 258, err, sizeof err);  // one merge: all the copy has
     ck_assert_msg(other != NULL, "%s", err);
-    ck_assert(tokenizer_vocab_hash(other) != tokenizer_vocab_hash(tok));
+    Tokenizer *same_size = tokenizer_open(NULL, 258, err, sizeof err);
+    ck_assert_msg(same_size != NULL, "%s", err);
+    ck_assert(tokenizer_vocab_hash(other) != tokenizer_vocab_hash(same_size));
     tokenizer_free(other);
+    tokenizer_free(same_size);
     remove_dir(dir);
+}
+END_TEST
+
+START_TEST(merges_out_of_gpt2_order_or_too_few_are_refused) {
+    char dir[64], err[1024];
+    write_vocab_copy(dir, "#version: 0.2\n\xc4\xa0 a\n\xc4\xa0 t\n");  // rank 0 would make id 257
+    ck_assert_ptr_null(tokenizer_open(dir, 300, err, sizeof err));
+    ck_assert_msg(strstr(err, "vocab.bpe:2:") && strstr(err, "token 256"), "%s", err);
+    remove_dir(dir);
+    write_vocab_copy(dir, "#version: 0.2\n\xc4\xa0 t\n");
+    ck_assert_ptr_null(tokenizer_load(dir, err, sizeof err));  // a truncated vocab.bpe
+    ck_assert_msg(strstr(err, "1 merges, vocab_size 50257 needs 50000"), "%s", err);
+    ck_assert_ptr_null(tokenizer_open(dir, 259, err, sizeof err));
+    ck_assert_msg(strstr(err, "1 merges, vocab_size 259 needs 2"), "%s", err);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(vocab_size_out_of_range_is_refused) {
+    char err[1024];
+    static const int bad[] = {-1, 1, 256, 50258, 65536};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_ptr_null(tokenizer_open(NULL, bad[i], err, sizeof err));
+        char want[32];
+        snprintf(want, sizeof want, "vocab_size %d:", bad[i]);
+        ck_assert_msg(strstr(err, want) && strstr(err, "257..50257"), "%s", err);
+    }
+    Tokenizer *full = tokenizer_open(NULL, 0, err, sizeof err);  // 0 means GPT-2's own
+    ck_assert_msg(full != NULL, "%s", err);
+    ck_assert_int_eq(tokenizer_vocab_size(full), GPT2_VOCAB_SIZE);
+    ck_assert_int_eq(tokenizer_eot(full), GPT2_EOT);
+    ck_assert(tokenizer_vocab_hash(full) == tokenizer_vocab_hash(tok));
+    tokenizer_free(full);
 }
 END_TEST
 
@@ -259,6 +298,8 @@ int main(void) {
     tcase_add_test(tc, decode_rejects_out_of_range_ids);
     tcase_add_test(tc, damaged_vocabulary_is_refused);
     tcase_add_test(tc, vocabulary_hash_tracks_the_files);
+    tcase_add_test(tc, merges_out_of_gpt2_order_or_too_few_are_refused);
+    tcase_add_test(tc, vocab_size_out_of_range_is_refused);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

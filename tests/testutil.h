@@ -18,13 +18,18 @@ static inline void test_fill_uniform(float *x, size_t n, float scale, uint64_t s
     for (size_t i = 0; i < n; i++)
         x[i] = scale * (2.0f * (float)((test_rng_next(&s) >> 40) / 16777216.0) - 1.0f);
 }
-// max_i |a-b| / max(|a|,|b|,floor)
+// The larger of two errors, NaN counting as the largest: fmax(x, NaN) is x, which
+// would let a NaN result pass every `err < tol` check after it.
+static inline double test_worse(double worst, double err) {
+    return isnan(worst) || isnan(err) ? NAN : fmax(worst, err);
+}
+// max_i |a-b| / max(|a|,|b|,floor); NaN when any element is NaN.
 static inline double test_max_rel_err(const float *a, const float *b, size_t n, double floor) {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - b[i]);
         double s = fmax(fmax(fabs(a[i]), fabs(b[i])), floor);
-        if (d / s > worst) worst = d / s;
+        worst = test_worse(worst, d / s);
     }
     return worst;
 }
@@ -82,7 +87,7 @@ static inline double test_grad_check(test_objective objective, void *ctx, float 
 // same buffer must have accumulated (+=), not overwritten.
 static inline double test_doubling_err(const float *once, const float *again, size_t n) {
     double worst = 0, scale = 1e-30;
-    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(2.0 * once[i]));
-    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(again[i] - 2.0 * once[i]));
+    for (size_t i = 0; i < n; i++) scale = test_worse(scale, fabs(2.0 * once[i]));
+    for (size_t i = 0; i < n; i++) worst = test_worse(worst, fabs(again[i] - 2.0 * once[i]));
     return worst / scale;
 }

@@ -50,7 +50,11 @@ struct SplitHeads {
     int parts;
     __device__ void operator()(size_t i) const {
         size_t at = layout.token_offset(i);
-        for (int p = 0; p < parts; p++) dst[p][i] = src[at + p * layout.C];
+        // Unrolled over MAX_PARTS so dst is indexed by constants only: a run-time
+        // index would copy the functor to a per-thread stack frame.
+#pragma unroll
+        for (int p = 0; p < MAX_PARTS; p++)
+            if (p < parts) dst[p][i] = src[at + p * layout.C];
     }
 };
 
@@ -62,7 +66,9 @@ struct MergeHeads {
     int parts, accumulate;
     __device__ void operator()(size_t i) const {
         size_t at = layout.token_offset(i);
-        for (int p = 0; p < parts; p++) {
+#pragma unroll  // constant indices into src, as in SplitHeads
+        for (int p = 0; p < MAX_PARTS; p++) {
+            if (p >= parts) continue;
             float *d = &dst[at + p * layout.C];
             *d = accumulate ? *d + src[p][i] : src[p][i];
         }

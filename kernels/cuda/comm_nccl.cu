@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/base/clock.h"
 #include "kernels/comm_nccl.h"
 
 static_assert(sizeof(ncclUniqueId) == NCCL_ID_BYTES, "NCCL_ID_BYTES must match ncclUniqueId");
@@ -24,12 +25,6 @@ struct NcclComm {
     int rank;
     double timeout_s;
 };
-
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 [[noreturn]] static void nccl_fail(NcclComm *c, const char *what, const char *why) {
     fprintf(stderr, "comm: rank %d: NCCL %s failed: %s. Aborting the job.\n", c->rank, what,
@@ -42,7 +37,7 @@ static double seconds_now(void) {
 // Wait for the collective on c->stream, failing on a peer error or the timeout.
 static void wait_collective(NcclComm *c, const char *what, ncclResult_t launched) {
     if (launched != ncclSuccess) nccl_fail(c, what, ncclGetErrorString(launched));
-    double t0 = seconds_now();
+    double t0 = monotonic_seconds();
     for (;;) {
         cudaError_t q = cudaStreamQuery(c->stream);
         if (q == cudaSuccess) return;
@@ -51,7 +46,7 @@ static void wait_collective(NcclComm *c, const char *what, ncclResult_t launched
         ncclCommGetAsyncError(c->comm, &async);
         if (async != ncclSuccess && async != ncclInProgress)
             nccl_fail(c, what, ncclGetErrorString(async));
-        if (c->timeout_s > 0 && seconds_now() - t0 > c->timeout_s) {
+        if (c->timeout_s > 0 && monotonic_seconds() - t0 > c->timeout_s) {
             char why[128];
             snprintf(why, sizeof why,
                      "not finished after %.0f s (another rank died or hangs)", c->timeout_s);
@@ -150,14 +145,22 @@ extern "C" void nccl_comm_destroy(NcclComm *c) {
     free(c);
 }
 
+// The buffers come from the op table's stream: wait for it. A failed kernel
+// before the collective shows here (sticky error), named, instead of NCCL
+// reducing garbage.
+static void wait_for_device(NcclComm *c, const char *what) {
+    cudaError_t e = cudaDeviceSynchronize();
+    if (e != cudaSuccess) nccl_fail(c, what, cudaGetErrorString(e));
+}
+
 extern "C" void nccl_allreduce_mean(NcclComm *c, float *buf, size_t n) {
-    cudaDeviceSynchronize();  // the gradients come from the op table's stream
+    wait_for_device(c, "allreduce_mean");
     wait_collective(c, "allreduce_mean",
                     ncclAllReduce(buf, buf, n, ncclFloat32, ncclAvg, c->comm, c->stream));
 }
 
 extern "C" void nccl_broadcast(NcclComm *c, float *buf, size_t n, int root) {
-    cudaDeviceSynchronize();
+    wait_for_device(c, "broadcast");
     wait_collective(c, "broadcast",
                     ncclBroadcast(buf, buf, n, ncclFloat32, root, c->comm, c->stream));
 }

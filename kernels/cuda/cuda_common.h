@@ -44,6 +44,8 @@ typedef enum {
     SCRATCH_ATTENTION,  // permuted q/k/v and their gradients
     SCRATCH_ROUTING,    // per-token expert choice of Token Choice routing
     SCRATCH_REDUCE,     // per-block partial sums of sumsq/sum
+    SCRATCH_GEMM_A,     // bf16 copies of the operands of a bf16 GEMM
+    SCRATCH_GEMM_B,
     SCRATCH_COUNT
 } ScratchSlot;
 

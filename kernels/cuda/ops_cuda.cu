@@ -59,38 +59,12 @@ static void context_create(CudaContext *ctx) {
     cublasCheck(cublasSetMathMode(ctx->cublas, CUBLAS_DEFAULT_MATH));
 }
 
+// Built from the slot list of kernels/ops.h: a slot without its cuda_<slot>
+// function fails to compile, and C++ rejects designators out of declaration order.
+#define CUDA_SLOT(slot) .slot = cuda_##slot,
 static const Ops cuda_ops_table = {
     .name = "cuda",
-    .alloc = cuda_alloc,
-    .free = cuda_free,
-    .to_device = cuda_to_device,
-    .to_host = cuda_to_host,
-    .copy = cuda_copy,
-    .zero = cuda_zero,
-    .synchronize = cuda_synchronize,
-    .memory_available = cuda_memory_available,
-    .device_name = cuda_device_name,
-    .gemm = cuda_gemm,
-    .bias_forward = cuda_bias_forward,
-    .bias_backward = cuda_bias_backward,
-    .axpy = cuda_axpy,
-    .fill = cuda_fill,
-    .transpose01 = cuda_transpose01,
-    .encoder_forward = cuda_encoder_forward,
-    .encoder_backward = cuda_encoder_backward,
-    .layernorm_forward = cuda_layernorm_forward,
-    .layernorm_backward = cuda_layernorm_backward,
-    .relu_forward = cuda_relu_forward,
-    .relu_backward = cuda_relu_backward,
-    .attention_forward = cuda_attention_forward,
-    .attention_backward = cuda_attention_backward,
-    .softmax_forward = cuda_softmax_forward,
-    .softmax_backward = cuda_softmax_backward,
-    .softmax_xent = cuda_softmax_xent,
-    .sumsq = cuda_sumsq,
-    .sum = cuda_sum,
-    .adamw = cuda_adamw,
-    .round_bf16 = cuda_round_bf16,
+    OPS_FUNCTION_SLOTS(CUDA_SLOT)
     .routing = &routing_ops_cuda,
 };
 

@@ -30,7 +30,12 @@ static void group_argmax_onehot(float *w, const float *logits, int M, int G, int
 // ---- Expert Choice -----------------------------------------------------------
 
 // Whether row a ranks before row b: higher probability first, lower row on ties.
+// NaN ranks as -inf, as on the CPU: were it to compare false both ways, a NaN row
+// and the rows around it would share one rank, two threads would write one slot
+// and another slot would keep stale contents.
 __device__ inline bool ranks_before(float pa, int a, float pb, int b) {
+    pa = isnan(pa) ? -INFINITY : pa;
+    pb = isnan(pb) ? -INFINITY : pb;
     return pa > pb || (pa == pb && a < b);
 }
 
@@ -250,14 +255,5 @@ static void slot_gate_backward(float *dprobs, const float *dgate, const int *slo
     launch_elementwise((size_t)E * S, SlotGateBackward{dprobs, dgate, slot_token, E, S});
 }
 
-extern "C" const struct RoutingOps routing_ops_cuda = {
-    .group_argmax_onehot = group_argmax_onehot,
-    .ec_topk = ec_topk,
-    .tc_route = tc_route,
-    .tc_aux_loss = tc_aux_loss,
-    .tc_aux_loss_backward = tc_aux_loss_backward,
-    .gather_rows = gather_rows,
-    .scatter_add_rows = scatter_add_rows,
-    .scatter_add_rows_backward = scatter_add_rows_backward,
-    .slot_gate_backward = slot_gate_backward,
-};
+#define ROUTING_SLOT(slot) .slot = slot,
+extern "C" const struct RoutingOps routing_ops_cuda = {ROUTING_OP_SLOTS(ROUTING_SLOT)};

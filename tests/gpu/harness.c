@@ -1,5 +1,6 @@
-// `make test-gpu` main: twin buffers, the report table, and the run of every
-// case table. Exits 1 when CUDA is unavailable or any check fails.
+// The harness core: twin buffers, the report table, and the run of every case
+// table (tests/gpu/main.c is `make test-gpu`'s main; tests/test_gpu_harness.c
+// drives the same core with CPU stand-ins).
 #include "tests/gpu/harness.h"
 
 #include <math.h>
@@ -16,12 +17,31 @@ double harness_uniform(Harness *h) { return (double)(harness_next(h) >> 11) * 0x
 
 void harness_report(Harness *h, const char *check, const char *size, double err, double tol) {
     int ok = err <= tol;  // false for NaN
-    printf("%-32s %-60s %10.3e %8.1e  %s\n", check, size, err, tol, ok ? "PASS" : "FAIL");
-    fflush(stdout);
+    if (!h->quiet || !ok) {
+        printf("%-32s %-60s %10.3e %8.1e  %s\n", check, size, err, tol, ok ? "PASS" : "FAIL");
+        fflush(stdout);
+    }
     if (ok)
         h->passed++;
     else
         h->failed++;
+    if ((h->n_rows & (h->n_rows - 1)) == 0) {  // grow at 0, 1, 2, 4, 8, ...
+        size_t cap = h->n_rows ? 2 * (size_t)h->n_rows : 1;
+        h->rows = realloc(h->rows, cap * sizeof *h->rows);
+        if (!h->rows) die("out of memory recording harness row %d", h->n_rows);
+    }
+    HarnessRow *row = &h->rows[h->n_rows++];
+    snprintf(row->check, sizeof row->check, "%s", check);
+    snprintf(row->size, sizeof row->size, "%s", size);
+    row->err = err;
+    row->tol = tol;
+    row->ok = ok;
+}
+
+void harness_free(Harness *h) {
+    free(h->rows);
+    h->rows = NULL;
+    h->n_rows = 0;
 }
 
 static Twin twin_alloc(Harness *h, size_t n) {
@@ -96,6 +116,20 @@ double int_twin_error(Harness *h, const IntTwin *t) {
     return t->n ? (double)differ / (double)t->n : 0.0;
 }
 
+double twin_bits_error(Harness *h, const Twin *t) {
+    float *gpu = mallocCheck(t->n * sizeof(float));
+    h->gpu->to_host(gpu, t->gpu, t->n * sizeof(float));
+    size_t differ = 0;
+    for (size_t i = 0; i < t->n; i++) differ += memcmp(&t->cpu[i], &gpu[i], sizeof(float)) != 0;
+    free(gpu);
+    return t->n ? (double)differ / (double)t->n : 0.0;
+}
+
+double twin_error_against(Harness *h, const Twin *t, const float *ref) {
+    Twin view = {.cpu = (float *)ref, .gpu = t->gpu, .n = t->n};
+    return twin_error(h, &view);
+}
+
 double worst_error(double a, double b) { return isnan(a) || a > b ? a : b; }
 
 double twins_error_free(Harness *h, Twin *outputs, int n_outputs) {
@@ -117,29 +151,36 @@ static void format_dims(char *out, size_t len, const char *names, const int *dim
     }
 }
 
+// Quick runs shrink every large dimension alike, so shapes keep their
+// proportions (C still splits into NH heads, tokens stay below V, ...).
+static void quick_dims(const Harness *h, const int *dims, int *out) {
+    for (int i = 0; i < MAX_DIMS; i++)
+        out[i] = h->quick && dims[i] >= QUICK_MIN_DIM ? dims[i] / h->quick : dims[i];
+}
+
 void run_case_table(Harness *h, const OpCase *cases, size_t n_cases) {
     for (size_t i = 0; i < n_cases; i++) {
         char size[96];
-        format_dims(size, sizeof size, cases[i].dim_names, cases[i].dims);
-        harness_report(h, cases[i].op, size, cases[i].run(h, cases[i].dims), cases[i].tol);
+        int dims[MAX_DIMS];
+        quick_dims(h, cases[i].dims, dims);
+        format_dims(size, sizeof size, cases[i].dim_names, dims);
+        h->size = size;
+        harness_report(h, cases[i].op, size, cases[i].run(h, dims), cases[i].tol);
+        h->size = NULL;
     }
 }
 
-int main(void) {
-    const char *why = NULL;
-    const Ops *gpu = ops_cuda(&why);
-    if (!gpu) {
-        fprintf(stderr, "test-gpu: CUDA is not available: %s\n", why ? why : "unknown reason");
-        return 1;
+int harness_run(Harness *h) {
+    if (!h->quiet) {
+        printf("test-gpu: %s table on %s against the CPU reference%s\n", h->gpu->name,
+               h->gpu->device_name(), h->quick ? " (quick sizes)" : "");
+        printf("%-32s %-60s %10s %8s  %s\n", "check", "size", "rel.err", "tol", "result");
     }
-    Harness h = {.cpu = &ops_cpu, .gpu = gpu, .rng = 0x5eed2024u};
-    printf("test-gpu: CUDA table on %s, CPU reference on %s\n", gpu->device_name(),
-           ops_cpu.device_name());
-    printf("%-32s %-60s %10s %8s  %s\n", "check", "size", "rel.err", "tol", "result");
-    run_memory_checks(&h);
-    run_op_cases(&h);
-    run_routing_cases(&h);
-    run_model_cases(&h);
-    printf("test-gpu: %d passed, %d failed\n", h.passed, h.failed);
-    return h.failed ? 1 : 0;
+    run_memory_checks(h);
+    run_gemm_cases(h);
+    run_op_cases(h);
+    run_routing_cases(h);
+    if (h->models) run_model_cases(h);
+    printf("test-gpu: %d passed, %d failed\n", h->passed, h->failed);
+    return h->failed;
 }

@@ -12,29 +12,6 @@
 
 // ---- dense algebra ------------------------------------------------------------
 
-// d: M, N, K, transA, transB, batch, bf16, pad (extra row stride), beta
-static double run_gemm(Harness *h, const int *d) {
-    int M = d[0], N = d[1], K = d[2], tA = d[3], tB = d[4], batch = d[5], bf16 = d[6],
-        pad = d[7];
-    int a_rows = tA ? K : M, a_cols = tA ? M : K;  // A as stored
-    int b_rows = tB ? N : K, b_cols = tB ? K : N;  // B as stored
-    int lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
-    long sA = (long)a_rows * lda, sB = (long)b_rows * ldb, sC = (long)M * ldc;
-    Twin A = twin_random(h, (size_t)sA * batch, 1.0f);
-    Twin B = twin_random(h, (size_t)sB * batch, 1.0f);
-    Twin C = twin_random(h, (size_t)sC * batch, 1.0f);
-    FOR_EACH_SIDE(side) {
-        GemmArgs g = {.transA = tA, .transB = tB, .M = M, .N = N, .K = K, .alpha = 0.75f,
-                      .beta = (float)d[8], .A = ON(A, side), .lda = lda, .strideA = sA,
-                      .B = ON(B, side), .ldb = ldb, .strideB = sB, .C = ON(C, side),
-                      .ldc = ldc, .strideC = sC, .batch = batch, .bf16 = bf16};
-        side_ops(h, side)->gemm(&g);
-    }
-    twin_free(h, &A);
-    twin_free(h, &B);
-    return twins_error_free(h, &C, 1);
-}
-
 // d: N, C
 static double run_bias_forward(Harness *h, const int *d) {
     Twin out = twin_random(h, (size_t)d[0] * d[1], 1.0f), bias = twin_random(h, d[1], 1.0f);
@@ -278,20 +255,6 @@ static double run_adamw(Harness *h, const int *d) {
 #define TOL_COLUMN_SUM 2e-5
 
 static const OpCase OP_CASES[] = {
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {37, 53, 29, 0, 0, 1, 0, 0, 0}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {37, 53, 29, 1, 0, 1, 0, 3, 1}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {37, 53, 29, 0, 1, 1, 0, 0, 1}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {37, 53, 29, 1, 1, 3, 0, 5, 0}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {4096, 512, 2048, 0, 0, 1, 0, 0, 0}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {4096, 2048, 512, 0, 1, 1, 0, 0, 0}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {2048, 512, 4096, 1, 0, 1, 0, 0, 1}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {256, 128, 512, 0, 0, 32, 0, 0, 0}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {512, 128, 256, 1, 0, 32, 0, 0, 1}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {256, 512, 128, 0, 1, 32, 0, 0, 1}, TOL_FP32, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {37, 53, 29, 1, 1, 3, 1, 5, 1}, TOL_BF16, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {4096, 512, 2048, 0, 0, 1, 1, 0, 0}, TOL_BF16, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {4096, 2048, 512, 0, 1, 1, 1, 0, 1}, TOL_BF16, run_gemm},
-    {"gemm", "M,N,K,tA,tB,batch,bf16,pad,beta", {256, 128, 512, 0, 0, 32, 1, 0, 0}, TOL_BF16, run_gemm},
     {"bias_forward", "N,C", {7, 13}, TOL_FP32, run_bias_forward},
     {"bias_forward", "N,C", {4096, 2048}, TOL_FP32, run_bias_forward},
     {"bias_backward", "N,C", {7, 13}, TOL_FP32, run_bias_backward},
@@ -338,7 +301,7 @@ static const OpCase OP_CASES[] = {
     {"sum", "n", {10000019}, TOL_FP32, run_sum},
     {"adamw", "n,t,bf16", {1000003, 1, 0}, TOL_FP32, run_adamw},
     {"adamw", "n,t,bf16", {1000003, 7, 0}, TOL_FP32, run_adamw},
-    {"adamw", "n,t,bf16", {1000003, 7, 1}, TOL_BF16, run_adamw},
+    {"adamw", "n,t,bf16", {1000003, 7, 1}, TOL_BF16_STATE, run_adamw},
 };
 
 void run_op_cases(Harness *h) { run_case_table(h, OP_CASES, sizeof OP_CASES / sizeof OP_CASES[0]); }
@@ -382,15 +345,17 @@ void run_memory_checks(Harness *h) {
     twin_free(h, &src);
     free(host);
 
-    // memory_available must see an allocation of 256 MiB disappear
+    const char *name = gpu->device_name();
+    harness_report(h, "device_name", name ? name : "(null)", name && *name ? 0.0 : 1.0, TOL_EXACT);
+    gpu->free(p);
+    // memory_available must see an allocation of 256 MiB disappear (a CPU stand-in
+    // reports host RAM, which other processes move: nothing to check there)
+    if (!strcmp(gpu->name, "cpu")) return;
     size_t before = gpu->memory_available(), big = (size_t)256 << 20;
     void *q = gpu->alloc(big);
     size_t after = gpu->memory_available();
     gpu->free(q);
-    gpu->free(p);
     snprintf(size, sizeof size, "%.1f GiB free", before / (double)(1u << 30));
     harness_report(h, "memory_available drops by alloc", size,
                    before >= big && after <= before - big ? 0.0 : 1.0, TOL_EXACT);
-    const char *name = gpu->device_name();
-    harness_report(h, "device_name", name ? name : "(null)", name && *name ? 0.0 : 1.0, TOL_EXACT);
 }

@@ -1,0 +1,323 @@
+// The experiment runner: plan, skip/resume, fork/exec `suite train`, progress.
+#include "suite/lab/experiment_run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernels/base/clock.h"
+#include "kernels/common.h"
+#include "suite/lab/downstream.h"
+#include "suite/lab/experiment_plot.h"
+#include "suite/lab/results.h"
+#include "suite/lab/runner_internal.h"
+#include "suite/paths.h"
+#include "suite/rundir.h"
+#include "suite/timefmt.h"
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+// Keep an old run's files instead of deleting results: DIR.old-<its key>.
+static int move_aside(const char *dir, char *err, size_t errlen) {
+    char stored[17], dest[PATH_MAX];
+    int scheme;
+    args_file_read_key(dir, RUNDIR_TRAIN_ARGS, stored, &scheme);
+    snprintf(dest, sizeof dest, "%s.old-%s", dir, stored[0] ? stored : "unkeyed");
+    if (exists(dest)) {
+        snprintf(err, errlen,
+                 "%s holds a run with another configuration and %s exists too; "
+                 "remove one of them",
+                 dir, dest);
+        return -1;
+    }
+    if (rename(dir, dest)) {
+        snprintf(err, errlen, "cannot move %s aside: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (scheme < RUN_KEY_SCHEME)
+        printf("  %s/" RUNDIR_TRAIN_ARGS " predates run keys from the option table (scheme %d): "
+               "the old run is kept in %s and retrained; delete it once the new one is done\n",
+               dir, RUN_KEY_SCHEME, dest);
+    else printf("  configuration changed: the old run is kept in %s\n", dest);
+    return 0;
+}
+
+// Experiments share runs (fig-params' Transformer-Medium is table-downstream's):
+// a run finished elsewhere with the same key is reused instead of retrained.
+// Returns 0 and its directory in out, or -1.
+static int find_twin(const RunnerOptions *o, const Experiment *e, const char *key,
+                     const char *own_dir, char *out, size_t len) {
+    char pattern[PATH_MAX];
+    snprintf(pattern, sizeof pattern, "%s/runs/*/%s/*/" RUNDIR_TRAIN_ARGS, o->results,
+             scale_name(e->scale));
+    glob_t g;
+    int found = -1;
+    if (glob(pattern, 0, NULL, &g) != 0) return -1;
+    for (size_t i = 0; i < g.gl_pathc && found < 0; i++) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
+                 g.gl_pathv[i]);
+        if (!strcmp(dir, own_dir) || runner_run_state(dir, key) != RUN_FINISHED) continue;
+        snprintf(out, len, "%s", dir);
+        found = 0;
+    }
+    globfree(&g);
+    return found;
+}
+
+// Hard-link the twin's training files (not its args or downstream scores) into
+// dir: no copy of the checkpoint, and the twin stays untouched.
+static int adopt_twin(const char *twin, const char *dir, char *err, size_t errlen) {
+    if (make_dirs(dir, err, errlen)) return -1;
+    DIR *d = opendir(twin);
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot read", twin);
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, RUNDIR_TRAIN_ARGS) ||
+            !strncmp(de->d_name, "downstream", 10))
+            continue;
+        char from[PATH_MAX], to[PATH_MAX];
+        snprintf(from, sizeof from, "%s/%s", twin, de->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, de->d_name);
+        if (link(from, to) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot link %s to %s: %s", from, to, strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rc == 0) return 0;
+    // Leave nothing half-linked: a trainer writing into a linked file would
+    // change the twin's.
+    if ((d = opendir(dir))) {
+        for (struct dirent *de; (de = readdir(d));) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            if (de->d_name[0] != '.') unlink(path);
+        }
+        closedir(d);
+    }
+    return -1;
+}
+
+// ---- the experiment ---------------------------------------------------------------------
+
+typedef struct {
+    StrList args;
+    char key[17];
+    char dir[PATH_MAX];
+    RunState state;
+    double cost;  // FLOPs of the whole run, for the ETA
+} Planned;
+
+// The downstream scoring of a finished run, skipped when downstream.csv is there
+// from the same arguments. Returns the child's exit code (0 when skipped).
+static int score_downstream(const Experiment *e, const RunnerOptions *o, const Planned *pl,
+                            const Progress *p) {
+    StrList args = {0};
+    char key[17], stored[17], path[PATH_MAX], err[512];
+    strlist_push(&args, "downstream");
+    strlist_push(&args, "--ckpt");
+    strlist_pushf(&args, "%s/" RUNDIR_CKPT, pl->dir);
+    strlist_push(&args, "--limit");
+    strlist_pushf(&args, "%d", e->downstream_limit);
+    for (int i = 0; i < e->n_tasks; i++) {
+        strlist_push(&args, "--task");
+        strlist_push(&args, e->tasks[i]);
+    }
+    if (o->device) {
+        strlist_push(&args, "--device");
+        strlist_push(&args, o->device);
+    }
+    // Which task files exist is part of the key: adding hellaswag_val.jsonl later
+    // re-scores the run instead of keeping its "not run".
+    StrList keyed = {0};
+    char data_dir[PATH_MAX], task_path[PATH_MAX];
+    mc_default_data_dir(data_dir, sizeof data_dir);
+    for (int i = 0; i < args.count; i++) strlist_push(&keyed, args.items[i]);
+    for (int i = 0; i < e->n_tasks; i++)
+        strlist_pushf(
+            &keyed, "%s=%s", e->tasks[i],
+            mc_task_path(e->tasks[i], data_dir, task_path, sizeof task_path, err, sizeof err)
+                ? "absent"
+                : "present");
+    strlist_key(&keyed, key);
+    strlist_free(&keyed);
+    strlist_push(&args, "--out");
+    strlist_pushf(&args, "%s/" RUNDIR_DOWNSTREAM_CSV, pl->dir);
+    int scheme;
+    args_file_read_key(pl->dir, RUNDIR_DOWNSTREAM_ARGS, stored, &scheme);
+    snprintf(path, sizeof path, "%s/" RUNDIR_DOWNSTREAM_CSV, pl->dir);
+    int rc = 0;
+    if (!strcmp(stored, key) && exists(path)) {
+        printf("    downstream: scored earlier, skipped\n");
+    } else if (args_file_write(pl->dir, RUNDIR_DOWNSTREAM_ARGS, key, &args, err, sizeof err)) {
+        fprintf(stderr, "suite run: %s\n", err);
+        rc = RUN_EXIT_ERROR;
+    } else {
+        remove(path);
+        if (e->downstream_limit)
+            printf("    downstream: %d task(s), first %d examples each\n", e->n_tasks,
+                   e->downstream_limit);
+        else printf("    downstream: %d task(s), every example\n", e->n_tasks);
+        snprintf(path, sizeof path, "%s/" RUNDIR_DOWNSTREAM_LOG, pl->dir);
+        rc = run_child(o, &args, path, pl->dir, 0, 0, p);
+        if (rc) {
+            fprintf(stderr, "    downstream scoring failed (exit %d); log %s:\n", rc, path);
+            print_log_tail(path, 10);
+        }
+    }
+    strlist_free(&args);
+    return rc;
+}
+
+static void print_plan_line(int i, int n, const RunSpec *r) {
+    printf("[run %d/%d] %s  (%s, %s steps x %s", i + 1, n, r->name, run_value(r, "model"),
+           run_value(r, "steps"), run_value(r, "batch"));
+    if (run_value(r, "seq_len")) printf(" x %s", run_value(r, "seq_len"));
+    printf(")\n");
+}
+
+// Train (or resume) one planned run. Returns the child's exit code (RunExit).
+static int train_one(const Experiment *e, const RunnerOptions *o, const RunSpec *r, Planned *pl,
+                     Progress *prog) {
+    char err[1024], log_path[PATH_MAX], eta[48], el[32];
+    if ((pl->state == RUN_STALE && move_aside(pl->dir, err, sizeof err)) ||
+        make_dirs(pl->dir, err, sizeof err) ||
+        args_file_write(pl->dir, RUNDIR_TRAIN_ARGS, pl->key, &pl->args, err, sizeof err)) {
+        fprintf(stderr, "suite run: %s\n", err);
+        return RUN_EXIT_ERROR;
+    }
+    long done = 0, steps = run_number(r, "steps");
+    if (pl->state == RUN_RESUME) {
+        run_status_read(pl->dir, &done);
+        strlist_push(&pl->args, "--resume");
+        printf("    resuming from step %ld\n", done);
+    }
+    double left = steps > 0 ? pl->cost * (1 - (double)done / steps) : pl->cost;
+    prog->remaining_cost -= pl->cost;
+    progress_eta(prog, left, eta, sizeof eta);
+    format_duration(el, sizeof el, monotonic_seconds() - prog->start);
+    snprintf(log_path, sizeof log_path, "%s/" RUNDIR_TRAIN_LOG, pl->dir);
+    printf("    elapsed %s, %s; log %s\n", el, eta, log_path);
+    double t0 = monotonic_seconds();
+    int code = run_child(o, &pl->args, log_path, pl->dir, steps, left, prog);
+    prog->done_seconds += monotonic_seconds() - t0;
+    prog->done_cost += left;
+    run_status_read(pl->dir, &done);
+    if (code == RUN_EXIT_FINISHED) {
+        printf("    finished in %.1fs\n", monotonic_seconds() - t0);
+    } else if (code == RUN_EXIT_DIVERGED) {
+        printf("    diverged at step %ld: recorded, going on\n", done);
+    } else if (code >= RUN_EXIT_SIGNAL) {
+        fprintf(stderr, "suite run: interrupted; `suite run %s --scale %s` resumes\n", e->name,
+                scale_name(e->scale));
+    } else {
+        fprintf(stderr, "    FAILED (exit %d); last lines of %s:\n", code, log_path);
+        print_log_tail(log_path, 15);
+    }
+    return code;
+}
+
+// Arguments, key, directory, state and cost of every run before anything runs,
+// so a definition that cannot run at all stops here. 0, or -1 (printed).
+static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan, Progress *prog) {
+    char err[1024];
+    for (int i = 0; i < e->n_runs; i++) {
+        Planned *pl = &plan[i];
+        if (runner_train_args(e, &e->runs[i], o, &pl->args, pl->key, err, sizeof err)) {
+            fprintf(stderr, "suite run: %s: %s\n", e->runs[i].name, err);
+            return -1;
+        }
+        runner_run_dir(o, e, &e->runs[i], pl->dir, sizeof pl->dir);
+        pl->state = runner_run_state(pl->dir, pl->key);
+        double tokens;
+        run_cost(&e->runs[i], &tokens, &pl->cost);
+        if (pl->state != RUN_FINISHED && pl->state != RUN_DIVERGED) prog->remaining_cost += pl->cost;
+    }
+    return 0;
+}
+
+int runner_run_experiment(const Experiment *e, const RunnerOptions *o) {
+    char err[1024];
+    Planned *plan = callocCheck(e->n_runs, sizeof(Planned));
+    Progress prog = {.start = monotonic_seconds()};
+    int stop = 0, failed = 0;
+    if (plan_runs(e, o, plan, &prog)) stop = RUN_EXIT_USAGE;
+    else
+        printf("== %s at %s scale: %d runs -> %s/runs/%s/%s/\n", e->name, scale_name(e->scale),
+               e->n_runs, o->results, e->name, scale_name(e->scale));
+
+    for (int i = 0; i < e->n_runs && !stop; i++) {
+        Planned *pl = &plan[i];
+        print_plan_line(i, e->n_runs, &e->runs[i]);
+        char twin[PATH_MAX];
+        int reuse = pl->state == RUN_NEW && !find_twin(o, e, pl->key, pl->dir, twin, sizeof twin);
+        if (reuse && (adopt_twin(twin, pl->dir, err, sizeof err) ||
+                      args_file_write(pl->dir, RUNDIR_TRAIN_ARGS, pl->key, &pl->args, err,
+                                      sizeof err))) {
+            // Never train into a folder that may hold links to the twin's files.
+            fprintf(stderr, "suite run: cannot reuse %s: %s\n", twin, err);
+            failed = 1;
+            continue;
+        }
+        if (pl->state == RUN_FINISHED || pl->state == RUN_DIVERGED) {
+            printf("    %s earlier with this configuration, skipped\n", run_state_name(pl->state));
+        } else if (reuse) {
+            printf("    same configuration finished in %s: reused, not retrained\n", twin);
+            prog.remaining_cost -= pl->cost;
+        } else {
+            int code = train_one(e, o, &e->runs[i], pl, &prog);
+            if (code >= RUN_EXIT_SIGNAL) stop = RUN_EXIT_INTERRUPTED;
+            // A bad argument: every other run would fail too.
+            else if (code == RUN_EXIT_USAGE) stop = RUN_EXIT_USAGE;
+            else if (code != RUN_EXIT_FINISHED && code != RUN_EXIT_DIVERGED) failed = 1;
+            if (code != RUN_EXIT_FINISHED) continue;
+        }
+        long step;
+        int finished = run_status_read(pl->dir, &step) == RUN_STATUS_FINISHED;
+        if (e->n_tasks && finished && score_downstream(e, o, pl, &prog)) failed = 1;
+    }
+    if (stop != RUN_EXIT_USAGE && runner_collect(e, o, err, sizeof err)) {
+        fprintf(stderr, "suite run: %s\n", err);
+        failed = 1;
+    }
+    for (int i = 0; i < e->n_runs; i++) strlist_free(&plan[i].args);
+    free(plan);
+    if (stop == RUN_EXIT_USAGE) return RUN_EXIT_USAGE;
+    char el[32];
+    format_duration(el, sizeof el, monotonic_seconds() - prog.start);
+    printf("== %s at %s scale: done in %s\n", e->name, scale_name(e->scale), el);
+    return stop ? stop : failed ? RUN_EXIT_ERROR : RUN_EXIT_FINISHED;
+}
+
+int runner_collect(const Experiment *e, const RunnerOptions *o, char *err, size_t errlen) {
+    ResultSet rs = {0};
+    char dir[PATH_MAX];
+    for (int i = 0; i < e->n_runs; i++) {
+        runner_run_dir(o, e, &e->runs[i], dir, sizeof dir);
+        if (results_collect_run(&rs, dir, e->runs[i].name, run_value(&e->runs[i], "model"), scale_name(e->scale),
+                                err, errlen)) {
+            results_free(&rs);
+            return -1;
+        }
+    }
+    runner_results_dir(o, e, dir, sizeof dir);
+    int rc = results_save(dir, &rs, err, errlen);
+    if (!rc) {
+        printf("results: %s/summary.csv\n", dir);
+        char warn[512];
+        if (experiment_plot(e, &rs, o->root, dir, warn, sizeof warn))
+            fprintf(stderr, "suite run: no figure: %s\n", warn);
+        else printf("figure:  %s/%s.png (.svg)\n", dir, e->name);
+    }
+    results_free(&rs);
+    return rc;
+}

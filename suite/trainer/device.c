@@ -1,0 +1,52 @@
+#include "suite/trainer/device.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels/gemm.h"
+
+const Ops *device_select(const char *name, char *err, size_t errlen) {
+    const char *why = NULL;
+    if (!strcmp(name, "cpu")) return &ops_cpu;
+    if (!strcmp(name, "cuda") || !strcmp(name, "auto")) {
+        const Ops *cuda = ops_cuda(&why);
+        if (cuda) return cuda;
+        if (!strcmp(name, "auto")) return &ops_cpu;
+        snprintf(err, errlen, "--device cuda unavailable: %s (use --device cpu)", why ? why : "unknown reason");
+        return NULL;
+    }
+    snprintf(err, errlen, "unknown --device '%s' (use cpu, cuda or auto)", name);
+    return NULL;
+}
+
+typedef struct {
+    const char *match;  // substring of the device name
+    double bf16, fp32;  // dense TFLOP/s (SXM datasheets)
+} GpuPeak;
+
+static const GpuPeak GPU_PEAKS[] = {
+    {"H200", 989.4, 66.9},
+    {"H100", 989.4, 66.9},
+    {"A100", 312.0, 19.5},
+    {"L40S", 362.0, 91.6},
+    {"A10", 125.0, 31.2},
+};
+
+double device_peak_flops(const Ops *ops, Precision p, char *source, size_t len) {
+    if (!strcmp(ops->name, "cpu")) {
+        static double measured;
+        if (measured == 0) measured = gemm_measure_gflops(512, 512, 512, 0.25) * 1e9;
+        snprintf(source, len, "measured sgemm %.1f GFLOP/s", measured / 1e9);
+        return measured;
+    }
+    const char *name = ops->device_name();
+    for (size_t i = 0; i < sizeof GPU_PEAKS / sizeof GPU_PEAKS[0]; i++)
+        if (strstr(name, GPU_PEAKS[i].match)) {
+            double tf = p == PREC_FP32 ? GPU_PEAKS[i].fp32 : GPU_PEAKS[i].bf16;
+            snprintf(source, len, "%s peak %.0f TFLOP/s (%s)", GPU_PEAKS[i].match, tf,
+                     p == PREC_FP32 ? "fp32" : "bf16");
+            return tf * 1e12;
+        }
+    snprintf(source, len, "unknown GPU '%s', assumed H100 bf16 peak 989 TFLOP/s", name);
+    return 989.4e12;
+}
