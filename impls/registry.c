@@ -13,7 +13,8 @@
 typedef struct {
     const char *name;
     int d_model, n_layers, n_heads, d_ff, max_seq_len;
-    float dense_lr, moe_lr;  // SPEC §3 peak LRs (Base: dense 4e-4, MoT 2e-4)
+    float dense_lr, moe_lr;  // SPEC §3 peak LRs: Medium dense 1e-3, MoT/EC/TC 7e-4;
+                             // Base dense 4e-4, MoT 2e-4 (tiny/mini: one LR, sweep pending)
 } SizeSpec;
 
 // tiny is this suite's CPU size (not from the paper): one 64-wide head, so a
@@ -21,7 +22,7 @@ typedef struct {
 static const SizeSpec SIZES[] = {
     {"tiny", 64, 4, 1, 256, 64, 3e-3f, 3e-3f},
     {"mini", 256, 4, 4, 1024, 256, 7e-4f, 7e-4f},
-    {"medium", 512, 8, 8, 2048, 256, 7e-4f, 7e-4f},
+    {"medium", 512, 8, 8, 2048, 256, 1e-3f, 7e-4f},
     {"base", 768, 12, 12, 3072, 256, 4e-4f, 2e-4f},
 };
 enum { N_SIZES = sizeof(SIZES) / sizeof(SIZES[0]) };

@@ -4,21 +4,10 @@
 #include <cblas.h>
 #include <math.h>
 
+#include "kernels/attention_shape.h"
 #include "kernels/common.h"
 #include "kernels/fast_exp.h"
 #include "kernels/ops_cpu.h"
-
-typedef struct {
-    int B, T, C, NH, hs;
-    float scale;  // 1/sqrt(hs)
-} AttentionShape;
-
-static AttentionShape attention_shape(int B, int T, int C, int NH) {
-    if (NH <= 0 || C % NH != 0)
-        die("attention: channels C=%d must split evenly into NH=%d heads", C, NH);
-    int hs = C / NH;
-    return (AttentionShape){B, T, C, NH, hs, 1.0f / sqrtf((float)hs)};
-}
 
 // Views of head h of sequence b: q, k, v are (T,hs) with row stride 3C; the
 // output/dout head slice is (T,hs) with row stride C.

@@ -1,9 +1,11 @@
 # Shared setup of every figure. The caller (`suite run`, via suite/experiment_plot.c)
 # runs: gnuplot -e "set loadpath 'ROOT/plots'; dir = 'RESULTS/<experiment>-<scale>'" <figure>.gp
-# dir holds plot.dat (one index block per curve: step, loss) and plot-vars.gp
-# (name, plot_title, ylabel, n_curves, titles[], switch_step, point_every).
-load dir.'/plot-vars.gp'
-data = dir.'/plot.dat'
+# dir holds plot<suffix>.dat (one index block per curve: step, loss) and
+# plot<suffix>-vars.gp (name, plot_title, ylabel, n_curves, titles[], switch_step,
+# point_every); suffix is '' or '-train' (a second figure of the training loss).
+if (!exists('suffix')) suffix = ''
+load dir.'/plot'.suffix.'-vars.gp'
+data = dir.'/plot'.suffix.'.dat'
 
 set title plot_title noenhanced font ',13'
 set xlabel 'step'

@@ -8,6 +8,7 @@
 
 #include "kernels/base/fileio.h"
 #include "kernels/common.h"
+#include "suite/number.h"
 
 void csv_write_row(FILE *f, int n, const char *const *fields) {
     for (int i = 0; i < n; i++) {
@@ -84,22 +85,52 @@ int csv_read(const char *path, CsvRowFn row, void *user, char *err, size_t errle
 }
 
 typedef struct {
+    int n;
+    const char *const *names;
+} Header;
+
+static int write_header(FILE *f, void *ctx, char *err, size_t errlen) {
+    (void)err, (void)errlen;
+    const Header *h = ctx;
+    csv_write_row(f, h->n, h->names);
+    return 0;
+}
+
+int csv_create(const char *path, int n, const char *const *header, char *err, size_t errlen) {
+    Header h = {n, header};
+    return atomic_write(path, write_header, &h, err, errlen);
+}
+
+typedef struct {
     FILE *out;
     long max_step;
+    Header header;
 } Keep;
 
+static int is_header(char **fields, int n, const Header *h) {
+    if (n != h->n) return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(fields[i], h->names[i])) return 0;
+    return 1;
+}
+
+// A data row: its step is a whole number (a torn last line of a killed run is not).
 static int keep_row(char **fields, int n, long line, void *user) {
     Keep *k = user;
-    if (line == 1 || (n > 0 && strtol(fields[0], NULL, 10) <= k->max_step))
+    if (line == 1 && is_header(fields, n, &k->header)) return 0;  // already written
+    long step;
+    if (n == k->header.n && !number_parse_long(fields[0], &step) && step <= k->max_step)
         csv_write_row(k->out, n, (const char *const *)fields);
     return 0;
 }
 
-int csv_keep_rows_upto(const char *path, long max_step, char *err, size_t errlen) {
-    if (access(path, F_OK) != 0) return 0;
+int csv_keep_rows_upto(const char *path, long max_step, int n, const char *const *header,
+                       char *err, size_t errlen) {
+    if (access(path, F_OK) != 0) return csv_create(path, n, header, err, errlen);
     AtomicFile a;
     if (atomic_open(&a, path, err, errlen)) return -1;
-    Keep k = {.out = a.f, .max_step = max_step};
+    Keep k = {.out = a.f, .max_step = max_step, .header = {n, header}};
+    csv_write_row(a.f, n, header);
     if (csv_read(path, keep_row, &k, err, errlen)) {
         atomic_abort(&a);
         return -1;

@@ -14,7 +14,14 @@ void csv_write_row(FILE *f, int n, const char *const *fields);
 typedef int (*CsvRowFn)(char **fields, int n, long line, void *user);
 int csv_read(const char *path, CsvRowFn row, void *user, char *err, size_t errlen);
 
-// Rewrite path keeping the header and the rows whose first field, a step number,
-// is <= max_step (after a resume, rows logged past the checkpoint are dropped
-// and will be logged again). A missing file is fine. 0, or -1 with err.
-int csv_keep_rows_upto(const char *path, long max_step, char *err, size_t errlen);
+// Create path holding only the header, durably (written, fsynced and renamed into
+// place), so a kill right after it leaves a file the readers can use. 0, or -1 with err.
+int csv_create(const char *path, int n, const char *const *header, char *err, size_t errlen);
+
+// Rewrite path with the given header first and the rows whose first field, a step
+// number, is <= max_step (after a resume, rows logged past the checkpoint are dropped
+// and will be logged again). A file whose first row is not the header (killed before
+// the header reached the disk, or emptied) is repaired: the header is written again
+// and every data row kept. A missing file is created with the header. 0, or -1 with err.
+int csv_keep_rows_upto(const char *path, long max_step, int n, const char *const *header,
+                       char *err, size_t errlen);

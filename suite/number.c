@@ -1,12 +1,19 @@
 #include "suite/number.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+// strto* skip leading white space and accept "" as nothing parsed; a number given
+// by the user is the whole text, so " 3" is refused like "3 " is.
+static int starts_number(const char *text) { return text[0] && !isspace((unsigned char)text[0]); }
+
 int number_parse_long(const char *text, long *out) {
+    if (!starts_number(text)) return -1;
     char *end;
     errno = 0;
     long x = strtol(text, &end, 10);
@@ -23,6 +30,7 @@ int number_parse_int(const char *text, int *out) {
 }
 
 int number_parse_u64(const char *text, uint64_t *out) {
+    if (!starts_number(text)) return -1;
     char *end;
     errno = 0;
     unsigned long long x = strtoull(text, &end, 10);
@@ -31,11 +39,14 @@ int number_parse_u64(const char *text, uint64_t *out) {
     return 0;
 }
 
+// Finite only: no option means anything by nan or inf, and a nan slips past every
+// range check (nan > 0 and nan <= 0 are both false).
 int number_parse_float(const char *text, float *out) {
+    if (!starts_number(text)) return -1;
     char *end;
     errno = 0;
     float x = strtof(text, &end);
-    if (end == text || *end || errno) return -1;
+    if (end == text || *end || errno || !isfinite(x)) return -1;
     *out = x;
     return 0;
 }

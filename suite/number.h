@@ -3,7 +3,8 @@
 #pragma once
 #include <stdint.h>
 
-// Each returns 0, or -1 when text is not (entirely) such a number or is out of range.
+// Each returns 0, or -1 when text is not entirely such a number (no leading or
+// trailing space, not empty) or is out of range; floats must be finite.
 int number_parse_long(const char *text, long *out);
 int number_parse_int(const char *text, int *out);
 int number_parse_u64(const char *text, uint64_t *out);  // no sign

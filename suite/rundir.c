@@ -10,6 +10,8 @@ const char *const METRICS_COLS[N_METRICS_COLS] = {
 const char *const EVAL_COLS[N_EVAL_COLS] = {"step", "tokens", "eval_loss", "mode"};
 const char *const LAYERS_COLS[N_LAYERS_COLS] = {
     "step", "layer", "family", "router_entropy", "dropped_fraction", "load_max_over_mean", "aux_loss"};
+const char *const DOWNSTREAM_COLS[N_DOWNSTREAM_COLS] = {
+    "task", "examples", "acc", "acc_se", "acc_norm", "acc_norm_se", "published", "status"};
 
 static const char *const STATUS_NAMES[] = {"not run", "running", "finished", "diverged", "failed"};
 

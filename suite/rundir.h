@@ -13,6 +13,7 @@
 #define RUNDIR_EVAL "eval.csv"            // one row per eval: EVAL_COLS
 #define RUNDIR_LAYERS "layers.csv"        // one row per MoE layer per eval: LAYERS_COLS
 #define RUNDIR_CKPT "ckpt.safetensors"    // weights + AdamW state (resume)
+#define RUNDIR_LOCK ".lock"              // flock'd by the live trainer; holds its pid
 #define RUNDIR_TRAIN_ARGS "train.args"    // lab: "key <hash>", "scheme N", then the argv
 #define RUNDIR_TRAIN_LOG "train.log"      // lab: the trainer's stdout and stderr
 #define RUNDIR_DOWNSTREAM_ARGS "downstream.args"
@@ -39,6 +40,13 @@ typedef enum {
 extern const char *const METRICS_COLS[N_METRICS_COLS];  // "step", "loss", ...
 extern const char *const EVAL_COLS[N_EVAL_COLS];
 extern const char *const LAYERS_COLS[N_LAYERS_COLS];
+// downstream.csv (`suite downstream --out`): one row per task; accuracies and their
+// binomial standard errors in percent, "published" names the one the paper reports.
+typedef enum {
+    DOWNSTREAM_TASK, DOWNSTREAM_EXAMPLES, DOWNSTREAM_ACC, DOWNSTREAM_ACC_SE, DOWNSTREAM_ACC_NORM,
+    DOWNSTREAM_ACC_NORM_SE, DOWNSTREAM_PUBLISHED, DOWNSTREAM_STATUS, N_DOWNSTREAM_COLS
+} DownstreamCol;
+extern const char *const DOWNSTREAM_COLS[N_DOWNSTREAM_COLS];
 
 // ---- status.json ---------------------------------------------------------------
 typedef enum {
@@ -46,7 +54,8 @@ typedef enum {
     RUN_STATUS_RUNNING,  // started; if no trainer is alive, it was interrupted
     RUN_STATUS_FINISHED,
     RUN_STATUS_DIVERGED,
-    RUN_STATUS_FAILED,
+    RUN_STATUS_FAILED,  // the last attempt failed, also a --resume that could not start
+                        // (status.json keeps the checkpoint's step; --resume goes on)
 } RunStatus;
 // "not run", "running", "finished", "diverged", "failed".
 const char *run_status_name(RunStatus s);

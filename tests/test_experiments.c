@@ -1,5 +1,6 @@
 // Experiment definitions and the runner: every definition expands to the runs
-// SPEC §5 lists at each scale with models the registry knows; malformed files
+// SPEC §5 lists at each scale (with seed replicates and an explicit precision)
+// with models the registry knows and the paper's LRs; malformed files
 // fail with file:line; the runner skips finished runs and resumes the others
 // (against a fake `suite` binary, so nothing is trained).
 #include <limits.h>
@@ -32,7 +33,7 @@ typedef struct {
 #define GRANULARITY_RUNS \
     { "MoT-Medium/32E/1", "MoT-Medium/32E/8", "MoT-Medium/32E/16", "MoT-Medium/32E/32", NULL }
 #define SMOE_RUNS \
-    { "MoT-Medium/32E/16", "EC-Medium/32E", "TC-Medium/32E", NULL }
+    { "MoT-Medium/32E/16", "MoT-Medium/32E/8", "EC-Medium/32E", "TC-Medium/32E", NULL }
 #define SPEEDUP_RUNS \
     { "Transformer-Base", "MoT-Base/32E", "MoT-Base/64E/16", NULL }
 #define PRECISION_RUNS                                                              \
@@ -52,14 +53,19 @@ static const Expected EXPECTED[] = {
     {"fig-speedup", {SPEEDUP_RUNS, SPEEDUP_RUNS, SPEEDUP_RUNS}},
     {"table-precision", {PRECISION_RUNS, PRECISION_RUNS, PRECISION_RUNS}},
     {"fig-transition",
-     {{"MoT-Medium/32E to TC", "MoT-Base/32E to TC", NULL},
-      {"MoT-Medium/32E to TC", NULL},
-      {"MoT-Medium/32E to TC", NULL}}},
+     {{"MoT-Medium/32E to TC", "MoT-Base/32E to TC", "MoT-Medium/32E control",
+       "MoT-Base/32E control", NULL},
+      {"MoT-Medium/32E to TC", "MoT-Medium/32E control", NULL},
+      {"MoT-Medium/32E to TC", "MoT-Medium/32E control", NULL}}},
     {"table-downstream", {DOWNSTREAM_RUNS, DOWNSTREAM_RUNS, DOWNSTREAM_RUNS}},
 };
 enum { N_EXPECTED = sizeof(EXPECTED) / sizeof(EXPECTED[0]) };
 
+// Each run as consecutive seed replicates: 1 at paper, 3 at small and tiny (the
+// defaults), seeds 1..N in <slug>/seed-<s>; every scale states its precision, so a
+// run key never depends on the device's default.
 START_TEST(test_every_definition_expands_to_the_spec_runs) {
+    static const int seeds[N_SCALES] = {1, 3, 3};
     char names[64][EXP_NAME_LEN], err[1024];
     int n = experiment_list_names(".", names, 64);
     ck_assert_int_eq(n, N_EXPECTED);
@@ -70,12 +76,22 @@ START_TEST(test_every_definition_expands_to_the_spec_runs) {
                 experiment_load_by_name(".", EXPECTED[i].experiment, (Scale)s, &e, err, sizeof err);
             ck_assert_msg(rc == 0, "%s", err);
             int k = 0;
-            for (; EXPECTED[i].runs[s][k]; k++) {
-                ck_assert_int_lt(k, e.n_runs);
-                ck_assert_str_eq(e.runs[k].name, EXPECTED[i].runs[s][k]);
-            }
-            ck_assert_msg(k == e.n_runs, "%s at %s: %d runs, expected %d", e.name,
-                          scale_name((Scale)s), e.n_runs, k);
+            for (; EXPECTED[i].runs[s][k]; k++)
+                for (int r = 0; r < seeds[s]; r++) {
+                    const RunSpec *run = &e.runs[k * seeds[s] + r];
+                    ck_assert_int_lt(k * seeds[s] + r, e.n_runs);
+                    ck_assert_str_eq(run->name, EXPECTED[i].runs[s][k]);
+                    ck_assert_int_eq(run->replicate, r);
+                    ck_assert_int_eq(run_number(run, "seed"), r + 1);
+                    char tail[16];
+                    snprintf(tail, sizeof tail, "/seed-%d", r + 1);
+                    ck_assert_str_eq(run->slug + strlen(run->slug) - strlen(tail), tail);
+                    ck_assert_msg(run_value(run, "precision"), "%s: no precision", run->name);
+                    if (s == SCALE_TINY && strcmp(e.name, "table-precision"))  // its point
+                        ck_assert_str_eq(run_value(run, "precision"), "fp32");
+                }
+            ck_assert_msg(k * seeds[s] == e.n_runs, "%s at %s: %d runs, expected %d", e.name,
+                          scale_name((Scale)s), e.n_runs, k * seeds[s]);
             experiment_free(&e);
         }
 }
@@ -162,7 +178,7 @@ START_TEST(test_values_per_scale_and_overrides) {
                   "%s", err);
     ck_assert_int_eq(e.n_runs, 2);
     ck_assert_str_eq(run_value(&e.runs[1], "model"), "mot-tiny/8e");
-    ck_assert_str_eq(e.runs[1].slug, "mot_8e");
+    ck_assert_str_eq(e.runs[1].slug, "mot_8e/seed-1");
     ck_assert_int_eq(run_number(&e.runs[1], "seq_len"), 32);
     ck_assert_double_eq_tol(atof(run_value(&e.runs[1], "lr")), 1e-3, 1e-12);
     ck_assert_ptr_null(run_value(&e.runs[0], "lr"));  // left to suite train's default
@@ -193,8 +209,16 @@ START_TEST(test_train_args_and_key) {
     ck_assert(has_arg_pair(&a, "--model", "mot-mini/32e"));
     ck_assert(has_arg_pair(&a, "--transition-at", "3000"));
     ck_assert(has_arg_pair(&a, "--tag", "experiment=fig-transition"));
-    ck_assert(
-        has_arg_pair(&a, "--out", "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc"));
+    ck_assert(has_arg_pair(&a, "--out",
+                           "/tmp/unused/runs/fig-transition/small/mot-medium_32e-to-tc/seed-1"));
+    ck_assert(has_arg_pair(&a, "--precision", "mixed"));
+    // Seed replicates are configurations of their own.
+    char key_seed2[17];
+    StrList s2 = {0};
+    ck_assert(!runner_train_args(&e, &e.runs[1], &o, &s2, key_seed2, err, sizeof err));
+    ck_assert(has_arg_pair(&s2, "--seed", "2"));
+    ck_assert_str_ne(key1, key_seed2);
+    strlist_free(&s2);
     ck_assert(!run_set_value(&e.runs[0], "steps", "3301", err, sizeof err));  // was 3300
     ck_assert(!runner_train_args(&e, &e.runs[0], &o, &c, key3, err, sizeof err));
     ck_assert_str_ne(key1, key3);
@@ -295,22 +319,38 @@ static const char *FAKE_SUITE =
     "null}' > \"$out/status.json\"\n"
     "printf 'step,tokens,eval_loss,mode\\n10,10240,5.5,mot\\n' > \"$out/eval.csv\"\n";
 
-// reuse-demo's Dense run is resume-demo's (finished in finished_dir): running it
-// trains nothing (the log of invocations keeps one line), and its files are the
-// same inodes.
-static void check_twin_reused(const RunnerOptions *o, const char *finished_dir, const char *log) {
-    char err[1024], path[PATH_MAX], reused[PATH_MAX + 32], original[PATH_MAX + 32];
+static ino_t inode_of(const RunnerOptions *o, const Experiment *e, int run) {
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    runner_run_dir(o, e, &e->runs[run], dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/" RUNDIR_STATUS, dir);
+    struct stat st;
+    ck_assert_msg(!stat(path, &st), "%s", path);
+    return st.st_ino;
+}
+
+// reuse-demo's Dense run is resume-demo's. reuse-demo has 3 seeds at tiny: seed 1
+// (finished by resume-demo) is reused, not retrained (the same inodes), seeds 2
+// and 3 are trained. Then resume-demo with 3 seeds reuses those two replicates
+// of Dense and trains only its MoT's seeds 2 and 3.
+static void check_twin_reused(const RunnerOptions *o, const Experiment *e, const char *log) {
+    char err[1024];
     Experiment twin;
     ck_assert(!experiment_load("tests/data/experiments/reuse-demo.yaml", SCALE_TINY, &twin, err,
                                sizeof err));
+    ck_assert_int_eq(twin.n_runs, 3);
+    int before = count_lines(log);
     ck_assert_int_eq(runner_run_experiment(&twin, o), 0);
-    ck_assert_int_eq(count_lines(log), 1);
-    runner_run_dir(o, &twin, &twin.runs[0], path, sizeof path);
-    snprintf(reused, sizeof reused, "%s/" RUNDIR_STATUS, path);
-    snprintf(original, sizeof original, "%s/" RUNDIR_STATUS, finished_dir);
-    struct stat a, b;
-    ck_assert(!stat(reused, &a) && !stat(original, &b));
-    ck_assert_int_eq(a.st_ino, b.st_ino);
+    ck_assert_int_eq(count_lines(log), before + 2);
+    ck_assert_int_eq(inode_of(o, &twin, 0), inode_of(o, e, 0));
+    Experiment more = {0};
+    ck_assert(!experiment_load("tests/data/experiments/resume-demo.yaml", SCALE_TINY, &more, err,
+                               sizeof err));
+    experiment_set_seeds(&more, 3);  // Dense x 3, then MoT/8E x 3
+    ck_assert_int_eq(runner_run_experiment(&more, o), 0);
+    ck_assert_int_eq(count_lines(log), before + 4);
+    ck_assert_int_eq(inode_of(o, &more, 1), inode_of(o, &twin, 1));
+    ck_assert_int_eq(inode_of(o, &more, 2), inode_of(o, &twin, 2));
+    experiment_free(&more);
     experiment_free(&twin);
 }
 
@@ -371,13 +411,14 @@ START_TEST(test_resume_reruns_nothing_that_finished) {
     ck_assert_int_eq(rs.n_evals, 1);
     results_free(&rs);
 
-    // Another experiment with the same Dense run reuses it.
-    check_twin_reused(&o, dir[0], log);
+    // Another experiment with the same Dense run reuses it, seed replicates too.
+    check_twin_reused(&o, &e, log);
 
     // An edited definition re-runs the edited run from scratch, keeping the old one.
+    int before = count_lines(log);
     ck_assert(!run_set_value(&e.runs[0], "steps", "11", err, sizeof err));
     ck_assert_int_eq(runner_run_experiment(&e, &o), 0);
-    ck_assert_int_eq(count_lines(log), 2);
+    ck_assert_int_eq(count_lines(log), before + 1);
     snprintf(path, sizeof path, "%s.old-", dir[0]);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "ls -d '%s'* > /dev/null", path);
@@ -413,7 +454,9 @@ START_TEST(test_every_figure_renders) {
             for (int k = 1; k <= 10; k++) {
                 // the transition's last eval as TC
                 int tc = k > 9 && run_value(&e.runs[r], "transition_at");
-                CurvePoint p = {.step = k * 10, .loss = 8.0 - 0.2 * k - 0.1 * r};
+                CurvePoint p = {.step = k * 10,
+                                .loss = 8.0 - 0.2 * k - 0.1 * r,
+                                .seed = run_number(&e.runs[r], "seed")};
                 snprintf(p.run, sizeof p.run, "%s", e.runs[r].name);
                 snprintf(p.mode, sizeof p.mode, "%s", tc ? "tc" : "mot");
                 rs.evals[rs.n_evals++] = p;
@@ -425,6 +468,11 @@ START_TEST(test_every_figure_renders) {
         ck_assert_msg(!experiment_plot(&e, &rs, ".", dir, err, sizeof err), "%s: %s", e.name, err);
         ck_assert_msg(file_size(dir, e.name, "png") > 1000, "%s.png", e.name);
         ck_assert_msg(file_size(dir, e.name, "svg") > 1000, "%s.svg", e.name);
+        if (!strcmp(e.name, "fig-transition")) {  // and the training loss, the paper's figure
+            char train[EXP_NAME_LEN + 8];
+            snprintf(train, sizeof train, "%s-train", e.name);
+            ck_assert_msg(file_size(dir, train, "png") > 1000, "%s.png", train);
+        }
         results_free(&rs);
         experiment_free(&e);
     }

@@ -1,13 +1,21 @@
 // `suite train` / `suite eval` end to end through the real binary on the bundled
 // C4 sample: the eval loss falls, a resumed run logs exactly the losses of an
-// uninterrupted one, and bad input gives one clear line and a non-zero exit.
+// uninterrupted one, and bad input gives one clear line and a non-zero exit; a kill
+// before the first eval, a second trainer on the same directory and a failed
+// resume each leave a run directory the lab reads correctly.
+#include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "suite/csvio.h"
+#include "suite/lab/results.h"
 #include "suite/rundir.h"
 #include "testutil.h"
 
@@ -236,6 +244,82 @@ START_TEST(test_divergence_is_recorded) {
 }
 END_TEST
 
+// A kill before the first eval leaves eval.csv empty (and may cost metrics.csv its
+// header): --resume writes the headers again and keeps the data rows, so the lab
+// reads a whole eval curve.
+START_TEST(test_resume_repairs_lost_csv_headers) {
+    const char *err;
+    const char *dir = scratch("headerless");
+    char common[PATH_MAX + 128], cmd[PATH_MAX * 2 + 128];
+    snprintf(common, sizeof common, "train " TINY " --steps 8 --eval-every 4 --ckpt-every 2 --out %s", dir);
+    snprintf(cmd, sizeof cmd, "%s --stop-after 2", common);
+    ck_assert_msg(run_suite(cmd, &err) == 0, "%s", err);
+    snprintf(cmd, sizeof cmd, ": > %s/" RUNDIR_EVAL " && sed -i 1d %s/" RUNDIR_METRICS, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s --resume", common);
+    ck_assert_msg(run_suite(cmd, &err) == 0, "%s", err);
+    ResultSet rs = {0};
+    char why[1024];
+    ck_assert_msg(results_collect_run(&rs, dir, "headerless", 1, "transformer-tiny", "tiny", why, sizeof why) == 0,
+                  "%s", why);
+    ck_assert_int_eq(rs.n_evals, 2);
+    for (int i = 0; i < rs.n_evals; i++) {
+        ck_assert_int_eq(rs.evals[i].step, 4 * (i + 1));
+        ck_assert_msg(isfinite(rs.evals[i].loss) && rs.evals[i].loss > 1, "eval %d: loss %g", i, rs.evals[i].loss);
+    }
+    results_free(&rs);
+    ck_assert_int_eq(read_column(dir, RUNDIR_METRICS, "loss").n, 8);  // rows 1-2 kept, 3-8 added
+}
+END_TEST
+
+// While one trainer holds a run directory (here: this test, holding DIR/.lock as
+// a trainer does) a second stops at once, naming the holder's pid, and touches
+// nothing. A finished run leaves its directory free.
+START_TEST(test_second_trainer_on_a_directory_stops) {
+    const char *err;
+    const char *dir = scratch("locked");
+    char path[PATH_MAX + 64], cmd[PATH_MAX + 256], want[64];
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/" RUNDIR_LOCK, dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    ck_assert_int_gt(dprintf(fd, "%ld\n", (long)getpid()), 0);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 2 --out %s", dir);
+    int rc = run_suite(cmd, &err);
+    close(fd);
+    ck_assert_msg(rc == RUN_EXIT_ERROR, "exit %d, want 1: %s", rc, err);
+    snprintf(want, sizeof want, "in use by another run (pid %ld)", (long)getpid());
+    ck_assert_msg(strstr(err, want) && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+    snprintf(path, sizeof path, "%s/" RUNDIR_STATUS, dir);
+    ck_assert_msg(access(path, F_OK) != 0, "the second trainer wrote %s", path);
+    snprintf(path, sizeof path, "%s/" RUNDIR_LOCK, scratch("full"));
+    fd = open(path, O_RDWR);
+    ck_assert_msg(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "a finished run still holds %s", path);
+    close(fd);
+}
+END_TEST
+
+// A --resume that cannot go on must not leave status.json saying "finished": it
+// records the failure, its reason and the step the checkpoint holds.
+START_TEST(test_failed_resume_is_recorded) {
+    const char *err;
+    const char *dir = scratch("failed-resume");
+    char cmd[PATH_MAX * 2 + 256], status[PATH_MAX + 32];
+    snprintf(cmd, sizeof cmd, "cp -r %s %s", scratch("full"), dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(status, sizeof status, "%s/" RUNDIR_STATUS, dir);
+    ck_assert(file_contains(status, "\"status\": \"finished\""));
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --resume --train-data /nonexistent/shard.jsonl --out %s",
+             dir);
+    int rc = run_suite(cmd, &err);
+    ck_assert_msg(rc == RUN_EXIT_ERROR, "exit %d, want 1: %s", rc, err);
+    ck_assert_msg(file_contains(status, "\"status\": \"failed\""), "status.json does not say failed");
+    ck_assert_msg(file_contains(status, "/nonexistent/shard.jsonl"), "status.json lacks the reason");
+    ck_assert_msg(file_contains(status, "\"step\": 16"), "status.json lost the checkpoint's step");
+}
+END_TEST
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(SCRATCH, sizeof SCRATCH, "%s/mot-test-train-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -252,6 +336,9 @@ int main(void) {
     tcase_add_test(tc, test_bad_input_gives_one_clear_line);
     tcase_add_test(tc, test_eval_of_a_checkpoint_matches_training_eval_data);
     tcase_add_test(tc, test_divergence_is_recorded);
+    tcase_add_test(tc, test_resume_repairs_lost_csv_headers);
+    tcase_add_test(tc, test_second_trainer_on_a_directory_stops);
+    tcase_add_test(tc, test_failed_resume_is_recorded);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);  // tests run in order: later ones use the first run

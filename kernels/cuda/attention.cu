@@ -15,19 +15,8 @@
 // largest (B,T,C,NH) seen.
 #include <math.h>
 
+#include "kernels/attention_shape.h"
 #include "kernels/cuda/ops_cuda.h"
-
-typedef struct {
-    int B, T, C, NH, hs;
-    float scale;  // 1/sqrt(hs)
-} AttentionShape;
-
-static AttentionShape attention_shape(int B, int T, int C, int NH) {
-    if (NH <= 0 || C % NH != 0)
-        die("attention: channels C=%d must split evenly into NH=%d heads", C, NH);
-    int hs = C / NH;
-    return AttentionShape{B, T, C, NH, hs, 1.0f / sqrtf((float)hs)};
-}
 
 // Element i of a head-major (B,NH,T,hs) tensor sits, in a token-major tensor
 // with rows of row_stride floats (C for out/dout, 3C for qkv), at the offset

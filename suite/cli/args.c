@@ -18,12 +18,8 @@ static int parse_value(const ArgSpec *s, const char *v, char *why, size_t whylen
     case ARG_FLOAT: bad = number_parse_float(v, s->dst); break;
     case ARG_U64: bad = number_parse_u64(v, s->dst); break;
     case ARG_STRING: *(const char **)s->dst = v; return 0;
-    case ARG_LIST: {
+    case ARG_LIST: {  // args_parse has checked that it has room
         ArgList *l = s->dst;
-        if (l->count == ARG_LIST_MAX) {
-            snprintf(why, whylen, "given more than %d times", ARG_LIST_MAX);
-            return -1;
-        }
         l->items[l->count++] = v;
         return 0;
     }
@@ -66,6 +62,10 @@ int args_parse(int argc, char **argv, const char *usage, const ArgSpec *specs, i
         int is_flag = s->type == ARG_FLAG || s->type == ARG_CALL_FLAG;
         if (!is_flag && i + 1 >= argc) {
             fprintf(stderr, "suite %s: %s needs a value\n", cmd, a);
+            return 2;
+        }
+        if (s->type == ARG_LIST && ((const ArgList *)s->dst)->count == ARG_LIST_MAX) {
+            fprintf(stderr, "suite %s: too many %s (max %d)\n", cmd, a, ARG_LIST_MAX);
             return 2;
         }
         const char *value = is_flag ? "true" : argv[++i];

@@ -61,7 +61,7 @@ static int bench_model(const BenchSetup *s, const char *name) {
         model_zero_grad(&m);
         model_forward_backward(&m, tokens, targets, 1.0f, NULL);
         s->ops->adamw(m.params, m.grads, adam_m, adam_v, n, 1e-4f, 0.9f, 0.999f, 1e-8f, 0.1f, step + 1, 1.0f,
-                      s->precision == PREC_BF16);
+                      precision_bf16_state(s->precision));
     }
     s->ops->synchronize();
     double step_s = (monotonic_seconds() - start) / s->steps;
@@ -93,7 +93,7 @@ int cmd_bench(int argc, char **argv) {
         {"batch", ARG_INT, &s.B, "B         sequences per step (default 8; use 256 on a GPU)"},
         {"seq-len", ARG_INT, &s.T, "T       sequence length (default 256)"},
         {"steps", ARG_INT, &s.steps, "N         timed steps after one warm-up (default 3)"},
-        {"precision", ARG_STRING, &precision, "P     fp32 | mixed | bf16 (default fp32 on cpu, mixed on cuda)"},
+        {"precision", ARG_STRING, &precision, "P     " PRECISION_CHOICES " (default fp32 on cpu, mixed on cuda)"},
         {"tokenizer", ARG_FLAG, &tokenizer, "     GPT-2 BPE throughput instead"},
     };
     int rc = args_parse(argc, argv, USAGE, specs, sizeof specs / sizeof specs[0], NULL);
@@ -108,9 +108,9 @@ int cmd_bench(int argc, char **argv) {
         return 1;
     }
     int is_cpu = !strcmp(s.ops->name, "cpu");
-    s.precision = is_cpu ? PREC_FP32 : PREC_MIXED;
+    s.precision = device_default_precision(s.ops);
     if (precision && precision_parse(precision, &s.precision)) {
-        fprintf(stderr, "suite bench: --precision must be fp32, mixed or bf16 (got '%s')\n", precision);
+        fprintf(stderr, "suite bench: --precision must be " PRECISION_CHOICES " (got '%s')\n", precision);
         return 2;
     }
     s.peak = device_peak_flops(s.ops, s.precision, source, sizeof source);

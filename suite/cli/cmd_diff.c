@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "suite/cli/args.h"
 #include "suite/cli/commands.h"
@@ -30,6 +31,12 @@ int cmd_diff(int argc, char **argv) {
     Scale scale;
     if (scale_parse(scale_arg, &scale)) {
         fprintf(stderr, "suite diff: --scale must be paper, small or tiny (got '%s')\n", scale_arg);
+        return 2;
+    }
+    struct stat st;
+    if (stat(results, &st) != 0 || !S_ISDIR(st.st_mode)) {  // a typo must not create a folder
+        fprintf(stderr, "suite diff: --results %s is not a directory (give the folder `suite run` wrote to)\n",
+                results);
         return 2;
     }
     char root[PATH_MAX], path[PATH_MAX], err[1024], names[64][EXP_NAME_LEN];
@@ -70,8 +77,7 @@ int cmd_diff(int argc, char **argv) {
         report_print(stdout, scale, reps, loaded);
         char md[PATH_MAX];
         snprintf(md, sizeof md, "%s/report-%s.md", results, scale_name(scale));
-        if (make_dirs(results, err, sizeof err) ||
-            report_write_markdown(md, scale, reps, loaded, err, sizeof err)) {
+        if (report_write_markdown(md, scale, reps, loaded, err, sizeof err)) {
             fprintf(stderr, "suite diff: %s\n", err);
             status = 1;
         } else {

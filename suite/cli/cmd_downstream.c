@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "datasets/dataset.h"
@@ -21,14 +22,18 @@
 static const char *USAGE =
     "usage: suite downstream --ckpt PATH [--task piqa|arc-easy|hellaswag]... [--data DIR]\n"
     "                        [--limit N] [--out CSV]\n\n"
-    "Zero-shot accuracy by log-likelihood of each choice (acc, and acc_norm: per byte).\n"
+    "Zero-shot accuracy by log-likelihood of each choice after end-of-text + context:\n"
+    "acc, and acc_norm (per character of the choice, leading space not counted), each\n"
+    "with its binomial standard error; 'published' names the one the paper reports\n"
+    "(acc for PIQA and ARC-Easy, acc_norm for HellaSwag).\n"
     "As in the paper, each query sits in a random row of a batch of 32 whose other rows\n"
-    "are C4 train sequences, so MoT has a group; a dense model scores 32 queries per\n"
-    "forward instead (its rows never interact, so the numbers are the same).\n"
-    "DIR is laid out like shared/data/downstream (piqa/, arc_easy/); default\n"
-    "$MOT_DOWNSTREAM_DIR, else ../shared/data/downstream beside the checkout. HellaSwag\n"
-    "is not shipped: put hellaswag_val.jsonl in DIR/hellaswag/ or set MOT_HELLASWAG=FILE;\n"
-    "without it the task is reported as not run.";
+    "are C4 train sequences, so MoT has a group; a model whose rows never interact\n"
+    "(dense) scores 32 queries per forward instead (the numbers are the same).\n"
+    "DIR is laid out like datasets/downstream (piqa/, arc_easy/); default\n"
+    "$MOT_DOWNSTREAM_DIR, else datasets/downstream (shipped: PIQA validation, ARC-Easy\n"
+    "test), else ../shared/data/downstream beside the checkout. HellaSwag is not shipped:\n"
+    "put hellaswag_val.jsonl in DIR/hellaswag/ or set MOT_HELLASWAG=FILE; without it the\n"
+    "task is reported as not run. Exits 1 when no task could be scored.";
 
 static const char *const ALL_TASKS[] = {"piqa", "hellaswag", "arc-easy"};
 
@@ -82,7 +87,7 @@ static int parse_args(int argc, char **argv, DownstreamArgs *a, int *exit_code) 
          "SPEC        C4 train data for the other rows (default: bundled sample)"},
         {"seed", ARG_U64, &a->seed, "S           query rows and filler text (default 1)"},
         {"device", ARG_STRING, &a->device, "D           cpu | cuda | auto"},
-        {"out", ARG_STRING, &a->out_csv, "CSV         write task,examples,acc,acc_norm,status"},
+        {"out", ARG_STRING, &a->out_csv, "CSV         write one row per task (suite/rundir.h DOWNSTREAM_COLS)"},
     };
     int rc = args_parse(argc, argv, USAGE, specs, sizeof specs / sizeof specs[0], NULL);
     *exit_code = rc == 1 ? RUN_EXIT_FINISHED : RUN_EXIT_USAGE;
@@ -104,9 +109,16 @@ static int parse_args(int argc, char **argv, DownstreamArgs *a, int *exit_code) 
         }
     if (a->tasks.count == 0)
         for (int i = 0; i < 3; i++) a->tasks.items[a->tasks.count++] = ALL_TASKS[i];
+    const char *given = a->data;
     if (!a->data) {
         mc_default_data_dir(a->data_default, sizeof a->data_default);
         a->data = a->data_default;
+    }
+    struct stat st;
+    if (stat(a->data, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "suite downstream: task data folder %s is missing: %s\n", a->data,
+                given ? "check --data DIR" : "set MOT_DOWNSTREAM_DIR or pass --data DIR");
+        return -1;
     }
     if (!a->filler_spec) {
         suite_path(a->filler_default, sizeof a->filler_default,
@@ -116,12 +128,43 @@ static int parse_args(int argc, char **argv, DownstreamArgs *a, int *exit_code) 
     return 0;
 }
 
-// Score every task: a line on stdout and a row in out (when given) each.
-static void score_tasks(const DownstreamArgs *a, const McScorer *scorer, TokenizerSession *session,
-                        FILE *out) {
-    static const char *const header[] = {"task", "examples", "acc", "acc_norm", "status"};
-    if (out) csv_write_row(out, 5, header);
-    printf("%-10s %8s %7s %9s\n", "task", "examples", "acc", "acc_norm");
+static void write_row(FILE *out, const char *const fields[N_DOWNSTREAM_COLS]) {
+    if (out) csv_write_row(out, N_DOWNSTREAM_COLS, fields);
+}
+
+// One task's line on stdout and row in out: acc and acc_norm with their standard
+// errors, in percent.
+static void report_score(const char *name, const McScore *score, FILE *out) {
+    double se = 100 * mc_binomial_se(score->correct, score->examples);
+    double se_norm = 100 * mc_binomial_se(score->correct_norm, score->examples);
+    double acc = 100.0 * score->correct / score->examples;
+    double acc_norm = 100.0 * score->correct_norm / score->examples;
+    printf("%-10s %8d %6.1f ±%4.1f %9.1f ±%4.1f  %s\n", name, score->examples, acc, se, acc_norm,
+           se_norm, mc_published_metric(name));
+    char f[N_DOWNSTREAM_COLS][24];
+    snprintf(f[DOWNSTREAM_EXAMPLES], 24, "%d", score->examples);
+    snprintf(f[DOWNSTREAM_ACC], 24, "%.2f", acc);
+    snprintf(f[DOWNSTREAM_ACC_SE], 24, "%.2f", se);
+    snprintf(f[DOWNSTREAM_ACC_NORM], 24, "%.2f", acc_norm);
+    snprintf(f[DOWNSTREAM_ACC_NORM_SE], 24, "%.2f", se_norm);
+    const char *row[N_DOWNSTREAM_COLS] = {
+        [DOWNSTREAM_TASK] = name,           [DOWNSTREAM_EXAMPLES] = f[DOWNSTREAM_EXAMPLES],
+        [DOWNSTREAM_ACC] = f[DOWNSTREAM_ACC], [DOWNSTREAM_ACC_SE] = f[DOWNSTREAM_ACC_SE],
+        [DOWNSTREAM_ACC_NORM] = f[DOWNSTREAM_ACC_NORM],
+        [DOWNSTREAM_ACC_NORM_SE] = f[DOWNSTREAM_ACC_NORM_SE],
+        [DOWNSTREAM_PUBLISHED] = mc_published_metric(name), [DOWNSTREAM_STATUS] = "ok"};
+    write_row(out, row);
+}
+
+// Score every task: a line on stdout and a row in out (when given) each. Returns
+// how many tasks were scored.
+static int score_tasks(const DownstreamArgs *a, const McScorer *scorer, TokenizerSession *session,
+                       FILE *out) {
+    write_row(out, DOWNSTREAM_COLS);
+    // "±" is two bytes: its fields are one wider than the five columns they fill.
+    printf("%-10s %8s %6s %6s %9s %6s  %s\n", "task", "examples", "acc", "±se", "acc_norm", "±se",
+           "published");
+    int scored = 0;
     for (int i = 0; i < a->tasks.count; i++) {
         const char *name = a->tasks.items[i];
         char path[PATH_MAX], why[512];
@@ -130,23 +173,20 @@ static void score_tasks(const DownstreamArgs *a, const McScorer *scorer, Tokeniz
             mc_task_load(name, path, a->limit, &task, why, sizeof why)) {
             printf("%-10s %8s %s\n", name, "-", "not run");
             fprintf(stderr, "suite downstream: %s\n", why);
-            const char *row[] = {name, "0", "", "", "not run"};
-            if (out) csv_write_row(out, 5, row);
+            const char *row[N_DOWNSTREAM_COLS] = {
+                [DOWNSTREAM_TASK] = name, [DOWNSTREAM_EXAMPLES] = "0", [DOWNSTREAM_ACC] = "",
+                [DOWNSTREAM_ACC_SE] = "", [DOWNSTREAM_ACC_NORM] = "", [DOWNSTREAM_ACC_NORM_SE] = "",
+                [DOWNSTREAM_PUBLISHED] = mc_published_metric(name), [DOWNSTREAM_STATUS] = "not run"};
+            write_row(out, row);
             continue;
         }
         McScore score;
         mc_score(scorer, session, &task, &score);
-        double acc = 100.0 * score.correct / score.examples;
-        double acc_norm = 100.0 * score.correct_norm / score.examples;
-        printf("%-10s %8d %7.1f %9.1f\n", name, score.examples, acc, acc_norm);
-        char n[16], ac[16], an[16];
-        snprintf(n, sizeof n, "%d", score.examples);
-        snprintf(ac, sizeof ac, "%.2f", acc);
-        snprintf(an, sizeof an, "%.2f", acc_norm);
-        const char *row[] = {name, n, ac, an, "ok"};
-        if (out) csv_write_row(out, 5, row);
+        report_score(name, &score, out);
         mc_task_free(&task);
+        scored++;
     }
+    return scored;
 }
 
 int cmd_downstream(int argc, char **argv) {
@@ -167,19 +207,19 @@ int cmd_downstream(int argc, char **argv) {
     if (!ops || checkpoint_read_config(a.ckpt, &cfg, err, sizeof err)) goto done;
     if (T == 0) T = trained_seq_len(a.ckpt);
     if (T <= 0 || T > cfg.max_seq_len) T = cfg.max_seq_len;
-    int G = cfg.moe_kind == FF_DENSE || cfg.group_size < 1 ? 1 : cfg.group_size;
+    int G = model_batch_multiple(&cfg);
     if (B % G) B += G - B % G;  // MoT-Base/64E/16 needs 64 rows
     if (model_create(&m, &cfg, ops, PREC_FP32, 0, err, sizeof err) ||
         model_reserve(&m, B, T, err, sizeof err) ||
         checkpoint_load(a.ckpt, &m, NULL, err, sizeof err))
         goto done;
-    if (!(tok = tokenizer_load(NULL, err, sizeof err))) goto done;
+    if (!(tok = tokenizer_open(NULL, cfg.vocab_size, err, sizeof err))) goto done;
     session = tokenizer_session_new(tok);
-    int dense = cfg.moe_kind == FF_DENSE;
+    int dense = model_rows_independent(&cfg);
     filler.B = B;
     filler.T = T;
     if (!dense) {
-        DatasetOptions dopt = {.quiet = 1};
+        DatasetOptions dopt = {.quiet = 1, .vocab_size = cfg.vocab_size};
         if (!(ds = dataset_open(a.filler_spec, &dopt, err, sizeof err))) goto done;
         filler.ds = ds;
         packer_init(&filler.packer, a.seed, 0);
@@ -191,14 +231,18 @@ int cmd_downstream(int argc, char **argv) {
                        .model = &m,
                        .filler = dense ? NULL : c4_filler,
                        .filler_source = &filler,
-                       .seed = a.seed};
+                       .seed = a.seed,
+                       .eot = tokenizer_eot(tok)};
     if (a.out_csv && !(out = fopen(a.out_csv, "w"))) {
         snprintf(err, sizeof err, "%s: cannot write", a.out_csv);
         goto done;
     }
     printf("%s | %d x %d per batch | %s\n", cfg.name, B, T,
-           dense ? "dense: 32 queries per forward" : "one query per batch, C4 train filler rows");
-    score_tasks(&a, &scorer, session, out);
+           dense ? "rows independent: a query per row" : "one query per batch, C4 train filler rows");
+    if (score_tasks(&a, &scorer, session, out) == 0) {
+        snprintf(err, sizeof err, "no task could be scored (the reasons are above)");
+        goto done;
+    }
     rc = RUN_EXIT_FINISHED;
 done:
     if (rc) fprintf(stderr, "suite downstream: %s\n", err);

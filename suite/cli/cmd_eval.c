@@ -35,7 +35,7 @@ int cmd_eval(int argc, char **argv) {
         {"device", ARG_STRING, &device, "D        cpu | cuda | auto"},
         {"discrete", ARG_FLAG, &discrete, "      MoT: argmax one-hot routing over each group"},
         {"skip-bad", ARG_FLAG, &skip_bad, "      count and skip malformed lines / corrupt gzip members"},
-        {"pad", ARG_FLAG, &pad, "           MoT/EC: allow a batch not divisible by the group size"},
+        {"pad", ARG_FLAG, &pad, "           MoT: pad a batch not divisible by the group size (EC still refuses one)"},
     };
     int rc = args_parse(argc, argv, USAGE, specs, sizeof specs / sizeof specs[0], NULL);
     if (rc) return rc == 1 ? 0 : rc;
@@ -56,10 +56,10 @@ int cmd_eval(int argc, char **argv) {
     if (!ops || checkpoint_read_config(ckpt, &cfg, err, sizeof err)) goto done;
     if (T <= 0) T = cfg.max_seq_len;
     if (model_create(&m, &cfg, ops, PREC_FP32, 0, err, sizeof err)) goto done;
-    for (int l = 0; l < cfg.n_layers; l++) m.ff[l].cfg.allow_pad = pad;
+    model_set_eval_padding(&m, pad);
     if (model_reserve(&m, B, T, err, sizeof err) || checkpoint_load(ckpt, &m, NULL, err, sizeof err)) goto done;
     m.discrete_eval = discrete;
-    DatasetOptions dopt = {.quiet = 1, .skip_bad = skip_bad};
+    DatasetOptions dopt = {.quiet = 1, .skip_bad = skip_bad, .vocab_size = cfg.vocab_size};
     if (!(ds = dataset_open(data, &dopt, err, sizeof err))) goto done;
     uint64_t full = (dataset_num_tokens(ds) - 1) / (uint64_t)T / (uint64_t)B;
     if (batches == 0) batches = (int)full;
@@ -77,6 +77,10 @@ int cmd_eval(int argc, char **argv) {
     free(tokens);
     free(targets);
     double loss = sum / batches;
+    if (!isfinite(loss)) {  // what a diverged run's weights give: a result nobody should use
+        snprintf(err, sizeof err, "eval loss is %g: %s holds non-finite weights (a diverged run?)", loss, ckpt);
+        goto done;
+    }
     printf("eval loss %.6f nats (ppl %.2f) | %s | %d batches of %dx%d = %lld tokens | data %s (%s)%s\n",
            loss, exp(loss), cfg.name, batches, B, T, (long long)batches * B * T, data,
            dataset_label(ds), discrete ? " | discrete routing" : "");

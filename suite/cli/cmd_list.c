@@ -14,9 +14,10 @@
 
 static const char *LIST_USAGE =
     "usage: suite list [EXPERIMENT] [--scale S] [--runs]\n\n"
-    "Lists the experiments (experiments/*.yaml) with their tokens and estimated cost at\n"
-    "each scale: GPU-hours at 40% MFU of an A100 (312 TFLOP/s bf16) for paper and small.\n"
-    "--runs (or naming one experiment) lists every run with its model and settings.";
+    "Lists the experiments (experiments/*.yaml) with their training runs (every seed\n"
+    "replicate counts) and their tokens and estimated cost at each scale: GPU-hours at\n"
+    "40% MFU of an A100 (312 TFLOP/s bf16) for paper and small. --runs (or naming one\n"
+    "experiment) lists every run with its seed replicates (x3), model and settings.";
 
 typedef struct {
     double tokens, flops;
@@ -29,14 +30,15 @@ static Cost cost_of(const RunSpec *r) {
     return c;
 }
 
-// The options a run sets besides those print_runs shows in columns.
+// The options a run sets besides those print_runs shows in columns (the seed is
+// the replicates' column).
 static void print_other_options(const RunSpec *r) {
-    static const char *const shown[] = {"model", "steps", "batch", "precision"};
+    static const char *const shown[] = {"model", "steps", "batch", "precision", "seed"};
     for (int i = 0; i < N_TRAIN_OPTIONS; i++) {
         char key[64];
         int in_columns = 0;
         train_option_key(&TRAIN_OPTIONS[i], key, sizeof key);
-        for (int k = 0; k < 4; k++) in_columns |= !strcmp(key, shown[k]);
+        for (int k = 0; k < 5; k++) in_columns |= !strcmp(key, shown[k]);
         if (!in_columns && r->values[i][0]) printf(" %s=%s", key, r->values[i]);
     }
 }
@@ -59,14 +61,19 @@ static void fmt_cost(char *buf, size_t len, Scale s, const Cost *c) {
         snprintf(buf + strlen(buf), len - strlen(buf), " (+%d unknown)", c->unknown_models);
 }
 
+// One line per run with its seed replicates ("x3") and the cost of all of them.
 static void print_runs(const Experiment *e) {
     for (int i = 0; i < e->n_runs; i++) {
         const RunSpec *r = &e->runs[i];
+        if (r->replicate) continue;
         Cost c = cost_of(r);
-        char cost[64];
+        c.tokens *= r->n_seeds;
+        c.flops *= r->n_seeds;
+        char cost[64], seeds[16];
         fmt_cost(cost, sizeof cost, e->scale, &c);
+        snprintf(seeds, sizeof seeds, "x%d", r->n_seeds);
         const char *precision = run_value(r, "precision");
-        printf("    %-24s %-22s %7s steps x %-3s %-5s", r->name, run_value(r, "model"),
+        printf("    %-24s %-3s %-22s %7s steps x %-3s %-5s", r->name, seeds, run_value(r, "model"),
                run_value(r, "steps"), run_value(r, "batch"), precision ? precision : "");
         print_other_options(r);
         printf("  %s\n", cost);

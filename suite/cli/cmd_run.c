@@ -11,21 +11,26 @@
 #include "suite/rundir.h"
 
 static const char *RUN_USAGE =
-    "usage: suite run EXPERIMENT [--scale paper|small|tiny] [--device D] [--results DIR]\n\n"
-    "Runs the training runs of experiments/EXPERIMENT.yaml one after another (`suite\n"
-    "train` in RESULTS/runs/EXPERIMENT/SCALE/RUN/), skipping runs that finished with the\n"
-    "same configuration and resuming interrupted ones, then writes\n"
-    "RESULTS/EXPERIMENT-SCALE/summary.csv and the figure. `suite list` shows the\n"
+    "usage: suite run EXPERIMENT [--scale paper|small|tiny] [--seeds N] [--device D]\n"
+    "                 [--results DIR]\n\n"
+    "Runs the training runs of experiments/EXPERIMENT.yaml one after another, each\n"
+    "seed replicate in RESULTS/runs/EXPERIMENT/SCALE/RUN/seed-S/ (`suite train --seed\n"
+    "S`), skipping runs that finished with the same configuration and resuming\n"
+    "interrupted ones, then writes RESULTS/EXPERIMENT-SCALE/summary.csv (one row per\n"
+    "seed), seeds.csv (mean and std per run) and the figure. `suite list` shows the\n"
     "experiments; `suite diff` compares the results with the paper.";
 
 int cmd_run(int argc, char **argv) {
     const char *scale_arg = "tiny", *device = NULL, *results = "results", *name = NULL;
-    int collect_only = 0;
+    int collect_only = 0, seeds = 0;
     ArgSpec specs[] = {
         {"scale", ARG_STRING, &scale_arg, "S           paper | small | tiny (default tiny)"},
         {"device", ARG_STRING, &device,
          "D           cpu | cuda | auto, passed to every run (default: the trainer's auto)"},
         {"results", ARG_STRING, &results, "DIR         results folder (default results)"},
+        {"seeds", ARG_INT, &seeds,
+         "N           seed replicates of every run (default: the definition's, else 3 "
+         "at small/tiny, 1 at paper)"},
         {"collect", ARG_FLAG, &collect_only,
          "            only collect finished runs and redraw the figure"},
     };
@@ -53,6 +58,12 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "suite run: %s\n", err);
         return RUN_EXIT_USAGE;
     }
+    if (seeds < 0 || seeds > EXP_MAX_SEEDS) {
+        fprintf(stderr, "suite run: --seeds must be 1 to %d (got %d)\n", EXP_MAX_SEEDS, seeds);
+        experiment_free(&e);
+        return RUN_EXIT_USAGE;
+    }
+    if (seeds) experiment_set_seeds(&e, seeds);
     RunnerOptions o = {.root = root, .results = results, .device = device, .exe = exe};
     if (collect_only) {
         rc = runner_collect(&e, &o, err, sizeof err) ? RUN_EXIT_ERROR : RUN_EXIT_FINISHED;

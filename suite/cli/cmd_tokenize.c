@@ -14,11 +14,13 @@
 #include "suite/cli/commands.h"
 
 static const char *USAGE =
-    "usage: suite tokenize [--decode] [--gpt2-dir DIR] < input > output\n\n"
-    "GPT-2 byte-level BPE (50257 ids). Reads stdin to the end.\n"
+    "usage: suite tokenize [--decode] [--vocab-size V] [--gpt2-dir DIR] < input > output\n\n"
+    "GPT-2 byte-level BPE (50257 ids, or V with --vocab-size). Reads stdin to the end.\n"
     "  encode (default): text -> ids, space-separated on one line. No end-of-text\n"
     "                    is added; '<|endoftext|>' in the text is ordinary text.\n"
-    "  --decode:         whitespace-separated ids -> the exact bytes they spell.";
+    "  --decode:         whitespace-separated ids -> the exact bytes they spell.\n"
+    "  --vocab-size V:   the reduced vocabulary of a small-scale model: the 256 bytes,\n"
+    "                    GPT-2's first V-257 merges and end-of-text as V-1 (257..50257).";
 
 static char *read_all(FILE *f, size_t *len) {
     size_t cap = 1 << 16;
@@ -59,10 +61,10 @@ static int decode(const Tokenizer *tok, const char *text, size_t len) {
         char *end;
         errno = 0;
         long id = strtol(p, &end, 10);
-        if (end == p || errno || id < 0 || id >= GPT2_VOCAB_SIZE) {
+        if (end == p || errno || id < 0 || id >= tokenizer_vocab_size(tok)) {
             int n = (int)strcspn(p, " \t\r\n,");
             fprintf(stderr, "suite tokenize --decode: '%.*s' (id number %zu on stdin) is not a token id 0..%d\n",
-                    n > 40 ? 40 : n, p, ids.len + 1, GPT2_VOCAB_SIZE - 1);
+                    n > 40 ? 40 : n, p, ids.len + 1, tokenizer_vocab_size(tok) - 1);
             rc = 1;
             break;
         }
@@ -80,16 +82,17 @@ static int decode(const Tokenizer *tok, const char *text, size_t len) {
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    int decode_mode = 0;
+    int decode_mode = 0, vocab_size = 0;
     const char *gpt2_dir = NULL;
     ArgSpec specs[] = {
         {"decode", ARG_FLAG, &decode_mode, "         ids on stdin -> text on stdout"},
+        {"vocab-size", ARG_INT, &vocab_size, "V      reduced vocabulary, 257..50257 (default 50257)"},
         {"gpt2-dir", ARG_STRING, &gpt2_dir, "DIR      folder with encoder.json and vocab.bpe (default: datasets/gpt2, or $MOT_GPT2_DIR)"},
     };
     int rc = args_parse(argc, argv, USAGE, specs, sizeof specs / sizeof specs[0], NULL);
     if (rc) return rc == 1 ? 0 : rc;
     char err[1024];
-    Tokenizer *tok = tokenizer_load(gpt2_dir, err, sizeof err);
+    Tokenizer *tok = tokenizer_open(gpt2_dir, vocab_size, err, sizeof err);
     if (!tok) {
         fprintf(stderr, "suite tokenize: %s\n", err);
         return 1;

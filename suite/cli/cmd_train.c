@@ -63,8 +63,10 @@ static int train_command(int argc, char **argv, const char *usage, const char *i
         return 0;
     }
     for (int i = 0; i < tags.count; i++) {
-        if (!strchr(tags.items[i], '=')) {
-            fprintf(stderr, "suite train: --tag expects KEY=VALUE (got '%s')\n", tags.items[i]);
+        const char *eq = strchr(tags.items[i], '=');
+        if (!eq || eq == tags.items[i]) {
+            fprintf(stderr, "suite %s: --tag expects KEY=VALUE with a non-empty KEY (got '%s')\n",
+                    argv[0], tags.items[i]);
             return RUN_EXIT_USAGE;
         }
         o.tags[o.n_tags++] = tags.items[i];
@@ -75,6 +77,11 @@ static int train_command(int argc, char **argv, const char *usage, const char *i
         if (checkpoint_read_config(init_from, &from_cfg, err, sizeof err)) {
             fprintf(stderr, "suite transition: %s\n", err);
             return RUN_EXIT_ERROR;
+        }
+        if (model_transition_target(&from_cfg) < 0) {
+            fprintf(stderr, "suite transition: %s is a %s model; transition needs a MoT checkpoint\n",
+                    init_from, ff_vtable(from_cfg.moe_kind)->family);
+            return RUN_EXIT_USAGE;
         }
         o.init_from = init_from;
         o.model = from_cfg.name;

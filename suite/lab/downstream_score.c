@@ -1,5 +1,6 @@
 // Log-likelihood scoring of multiple-choice examples, one query per batch row.
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +15,14 @@ typedef struct {
     double logprob;
 } Query;
 
-static void build_query(const TokenIds *ctx, const TokenIds *choice, int T, int *tokens,
+// ctx already begins with end-of-text; eot also fills the row after the choice
+// (causal attention: what follows never changes the scored positions).
+static void build_query(const TokenIds *ctx, const TokenIds *choice, int T, int eot, int *tokens,
                         int *targets) {
     size_t total = ctx->len + choice->len;
     size_t start = total > (size_t)T + 1 ? total - (T + 1) : 0;
     for (int t = 0; t < T; t++) {
-        tokens[t] = GPT2_EOT;
+        tokens[t] = eot;
         targets[t] = -1;
     }
     for (size_t i = start; i + 1 < total; i++) {
@@ -56,7 +59,7 @@ static void run_queries(const McScorer *s, Query *q, int n) {
             int rows = n - first < B ? n - first : B;
             for (int b = 0; b < B; b++) {
                 for (int t = 0; t < T; t++) {
-                    tokens[b * T + t] = b < rows ? q[first + b].tokens[t] : GPT2_EOT;
+                    tokens[b * T + t] = b < rows ? q[first + b].tokens[t] : s->eot;
                     targets[b * T + t] = b < rows ? q[first + b].targets[t] : -1;
                 }
             }
@@ -84,8 +87,38 @@ static void run_queries(const McScorer *s, Query *q, int n) {
     free(logp);
 }
 
-void mc_score(const McScorer *s, TokenizerSession *tok, const McTask *task, McScore *out) {
-    memset(out, 0, sizeof *out);
+int mc_choice_chars(const char *choice) {
+    int n = 0;
+    for (const char *p = choice + (choice[0] == ' '); *p; p++)
+        n += ((unsigned char)*p & 0xC0) != 0x80;  // UTF-8 continuation bytes are no character
+    return n > 0 ? n : 1;
+}
+
+void mc_pick(const McExample *ex, const double *logprob, int *best, int *best_norm) {
+    double top = -DBL_MAX, top_norm = -DBL_MAX;
+    *best = *best_norm = 0;
+    for (int c = 0; c < ex->n_choices; c++) {
+        double norm = logprob[c] / mc_choice_chars(ex->choices[c]);
+        if (logprob[c] > top) {
+            top = logprob[c];
+            *best = c;
+        }
+        if (norm > top_norm) {
+            top_norm = norm;
+            *best_norm = c;
+        }
+    }
+}
+
+double mc_binomial_se(int correct, int n) {
+    if (n <= 0) return NAN;
+    double p = (double)correct / n;
+    return sqrt(p * (1 - p) / n);
+}
+
+// Every choice of every example as a query row, in example order.
+static Query *build_queries(const McScorer *s, TokenizerSession *tok, const McTask *task,
+                            int **rows_out, int *n_out) {
     int n = 0;
     for (int e = 0; e < task->count; e++) n += task->items[e].n_choices;
     Query *q = callocCheck(n, sizeof(Query));
@@ -94,43 +127,44 @@ void mc_score(const McScorer *s, TokenizerSession *tok, const McTask *task, McSc
     for (int e = 0; e < task->count; e++) {
         const McExample *ex = &task->items[e];
         TokenIds ctx = {0};
+        token_ids_push(&ctx, s->eot);
         tokenizer_encode(tok, ex->context, strlen(ex->context), &ctx);
-        for (int c = 0; c < ex->n_choices; c++) {
+        for (int c = 0; c < ex->n_choices; c++, n++) {
             TokenIds choice = {0};
             tokenizer_encode(tok, ex->choices[c], strlen(ex->choices[c]), &choice);
-            Query *qq = &q[n];
-            qq->example = e;
-            qq->tokens = rows + (size_t)n * 2 * s->T;
-            qq->targets = qq->tokens + s->T;
-            build_query(&ctx, &choice, s->T, qq->tokens, qq->targets);
+            q[n].example = e;
+            q[n].tokens = rows + (size_t)n * 2 * s->T;
+            q[n].targets = q[n].tokens + s->T;
+            build_query(&ctx, &choice, s->T, s->eot, q[n].tokens, q[n].targets);
             token_ids_free(&choice);
-            n++;
         }
         token_ids_free(&ctx);
     }
-    run_queries(s, q, n);
+    *rows_out = rows;
+    *n_out = n;
+    return q;
+}
 
-    for (int i = 0; i < n;) {
+void mc_score(const McScorer *s, TokenizerSession *tok, const McTask *task, McScore *out) {
+    memset(out, 0, sizeof *out);
+    int *rows, n;
+    Query *q = build_queries(s, tok, task, &rows, &n);
+    run_queries(s, q, n);
+    double *logprob = mallocCheck((size_t)n * sizeof(double));  // (n) by query
+    for (int i = 0; i < n; i++) {
+        logprob[i] = q[i].logprob;
+        out->sum_logprob += q[i].logprob;
+    }
+    for (int i = 0; i < n;) {  // an example's choices are consecutive queries
         const McExample *ex = &task->items[q[i].example];
-        int best = -1, best_norm = -1;
-        double top = -DBL_MAX, top_norm = -DBL_MAX;
-        for (int c = 0; c < ex->n_choices; c++, i++) {
-            double norm =
-                q[i].logprob / (double)(strlen(ex->choices[c]) ? strlen(ex->choices[c]) : 1);
-            out->sum_logprob += q[i].logprob;
-            if (q[i].logprob > top) {
-                top = q[i].logprob;
-                best = c;
-            }
-            if (norm > top_norm) {
-                top_norm = norm;
-                best_norm = c;
-            }
-        }
+        int best, best_norm;
+        mc_pick(ex, logprob + i, &best, &best_norm);
         out->examples++;
         out->correct += best == ex->label;
         out->correct_norm += best_norm == ex->label;
+        i += ex->n_choices;
     }
+    free(logprob);
     free(rows);
     free(q);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernels/common.h"
@@ -16,6 +17,13 @@ static char *join(const char *a, const char *b, const char *c) {
     char *s = mallocCheck(n);
     snprintf(s, n, "%s%s%s", a, b, c);
     return s;
+}
+
+char *mc_capitalize(const char *s) {
+    char *out = join(s, "", "");
+    for (char *p = out; *p; p++)
+        *p = (char)(p == out ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+    return out;
 }
 
 static void add_example(McTask *t, char *context, char **choices, int n, int label) {
@@ -111,13 +119,13 @@ static int parse_hellaswag(McTask *t, json_t *j, LineCtx *c) {
     if (n < 2 || label < 0 || (size_t)label >= n)
         return bad(c, "HellaSwag line needs endings and a label indexing them");
     // "activity: ctx_a Ctx_b" (ctx_b capitalised) when present, as the official
-    // file has them, else ctx; cleaned as a whole.
+    // file has them and the authors' evaluation joined them, else ctx; cleaned
+    // as a whole.
     const char *a = str_field(j, "ctx_a"), *b = str_field(j, "ctx_b"), *ctx = str_field(j, "ctx");
     const char *activity = str_field(j, "activity_label");
     char *body;
     if (a && b) {
-        char *cb = join(b, "", "");
-        if (cb[0]) cb[0] = (char)toupper((unsigned char)cb[0]);
+        char *cb = mc_capitalize(b);
         body = join(a, " ", cb);
         free(cb);
     } else if (ctx) {
@@ -230,10 +238,23 @@ int mc_task_path(const char *task, const char *data_dir, char *out, size_t len, 
     snprintf(out, len, "%s/%s", data_dir, rel);
     if (access(out, R_OK) == 0) return 0;
     snprintf(err, errlen,
-             "%s not found: pass --data DIR (a folder laid out like "
-             "shared/data/downstream) or set MOT_DOWNSTREAM_DIR",
+             "%s not found: pass --data DIR or set MOT_DOWNSTREAM_DIR to a folder "
+             "laid out like datasets/downstream (piqa/, arc_easy/)",
              out);
     return -1;
+}
+
+const char *mc_published_metric(const char *task) {
+    // As experiments/published.csv reads the rebuttal's table: PIQA and ARC-Easy
+    // as acc; HellaSwag's metric is not stated, so its usual acc_norm is assumed.
+    if (!strcmp(task, "piqa") || !strcmp(task, "arc-easy")) return "acc";
+    if (!strcmp(task, "hellaswag")) return "acc_norm";
+    return NULL;
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 void mc_default_data_dir(char *out, size_t len) {
@@ -242,7 +263,9 @@ void mc_default_data_dir(char *out, size_t len) {
         snprintf(out, len, "%s", env);
         return;
     }
-    char root[PATH_MAX];
+    char root[PATH_MAX], shared[PATH_MAX];
     experiment_root(root, sizeof root);
-    snprintf(out, len, "%s/../shared/data/downstream", root);
+    snprintf(out, len, "%s/datasets/downstream", root);
+    snprintf(shared, sizeof shared, "%s/../shared/data/downstream", root);
+    if (!is_dir(out) && is_dir(shared)) snprintf(out, len, "%s", shared);
 }

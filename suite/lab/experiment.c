@@ -19,13 +19,22 @@
 #include "suite/number.h"
 #include "suite/paths.h"
 
-static const char *const SCALE_NAMES[N_SCALES] = {"paper", "small", "tiny"};
+// paper: the paper's recipe, one seed judged against the published tolerance.
+// small: one GPU, 3 seeds so every verdict has a noise estimate.
+// tiny:  the CPU smoke test (CI): far too short to show any claim.
+static const ScaleInfo SCALES[N_SCALES] = {
+    {"paper", "mixed", 1, 0, 1},
+    {"small", "mixed", 3, 0, 0},
+    {"tiny", "fp32", 3, 1, 0},
+};
 
-const char *scale_name(Scale s) { return (s >= 0 && s < N_SCALES) ? SCALE_NAMES[s] : "?"; }
+const ScaleInfo *scale_info(Scale s) { return &SCALES[s >= 0 && s < N_SCALES ? s : 0]; }
+
+const char *scale_name(Scale s) { return (s >= 0 && s < N_SCALES) ? SCALES[s].name : "?"; }
 
 int scale_parse(const char *name, Scale *out) {
     for (int s = 0; s < N_SCALES; s++)
-        if (!strcmp(name, SCALE_NAMES[s])) {
+        if (!strcmp(name, SCALES[s].name)) {
             *out = (Scale)s;
             return 0;
         }
@@ -148,8 +157,10 @@ static int set_data(Ctx *c, const YNode *n, RunSpec *r) {
                 n->value);
 }
 
-// Apply every run key present in map (at scale s) onto r: the options, then data.
-// *has_model is set when the map gives a model at this scale.
+static int parse_long(Ctx *c, const YNode *n, const char *key, long min, long *out);
+
+// Apply every run key present in map (at scale s) onto r: the options, then
+// seeds and data. *has_model is set when the map gives a model at this scale.
 static int apply_values(Ctx *c, const YNode *map, Scale s, RunSpec *r, int *has_model) {
     char key[64], err[512];
     for (int i = 0; i < N_TRAIN_OPTIONS; i++) {
@@ -162,7 +173,13 @@ static int apply_values(Ctx *c, const YNode *map, Scale s, RunSpec *r, int *has_
         if (run_set_value(r, key, v->value, err, sizeof err)) return fail(c, v->line, "%s", err);
         if (!strcmp(opt->name, "model") && has_model) *has_model = 1;
     }
-    const YNode *data;
+    const YNode *seeds, *data;
+    long n_seeds;
+    if (pick_scale(c, ynode_get(map, "seeds"), s, &seeds)) return -1;
+    if (seeds && parse_long(c, seeds, "seeds", 1, &n_seeds)) return -1;
+    if (seeds && n_seeds > EXP_MAX_SEEDS)
+        return fail(c, seeds->line, "seeds: %ld is more than %d", n_seeds, EXP_MAX_SEEDS);
+    if (seeds) r->n_seeds = (int)n_seeds;
     if (pick_scale(c, ynode_get(map, "data"), s, &data)) return -1;
     return data ? set_data(c, data, r) : 0;
 }
@@ -173,13 +190,13 @@ static int check_run_keys(Ctx *c, const YNode *map, const char *what, int is_run
     for (int i = 0; i < map->count; i++) {
         const char *key = map->keys[i];
         int line = map->items[i]->line;
-        int ok = !strcmp(key, "data") || (is_run && !strcmp(key, "name"));
+        int ok = !strcmp(key, "data") || !strcmp(key, "seeds") || (is_run && !strcmp(key, "name"));
         ok |= definable(key) && (is_run || strcmp(key, "model"));
         if (ok) continue;
         if (train_option_find(key))
             return fail(c, line, "%s is set by `suite run` itself, not by a definition", key);
         char list[1024] = "";
-        int n = snprintf(list, sizeof list, "%sdata", is_run ? "name, " : "");
+        int n = snprintf(list, sizeof list, "%sdata, seeds", is_run ? "name, " : "");
         for (int k = 0; k < N_TRAIN_OPTIONS && n < (int)sizeof list; k++) {
             char name[64];
             train_option_key(&TRAIN_OPTIONS[k], name, sizeof name);
@@ -292,13 +309,14 @@ static int expand(Ctx *c, const YNode *root, Scale s, Experiment *e) {
     if (expect_kind(c, defaults, YNODE_MAP, scale_name(s)) ||
         check_run_keys(c, defaults, "a scale's defaults", 0))
         return -1;
-    RunSpec base = {0};
+    RunSpec base = {.n_seeds = scale_info(s)->seeds};
     if (apply_values(c, defaults, s, &base, NULL)) return -1;
+    if (!run_value(&base, "precision"))
+        run_set_value(&base, "precision", scale_info(s)->precision, NULL, 0);  // a valid word
 
     const YNode *runs = ynode_get(root, "runs");
     if (!runs) return fail(c, 1, "missing key 'runs'");
     if (expect_kind(c, runs, YNODE_SEQ, "runs")) return -1;
-    e->runs = callocCheck(runs->count ? runs->count : 1, sizeof(RunSpec));
     for (int i = 0; i < runs->count; i++) {
         const YNode *rn = runs->items[i];
         if (expect_kind(c, rn, YNODE_MAP, "a run") || check_run_keys(c, rn, "a run", 1))
@@ -315,11 +333,13 @@ static int expand(Ctx *c, const YNode *root, Scale s, Experiment *e) {
                         "run '%s' at scale %s needs steps, batch and data "
                         "(from the run or from scales.%s)",
                         r.name, scale_name(s), scale_name(s));
-        make_slug(r.name, r.slug, sizeof r.slug);
+        make_slug(r.name, r.slug, EXP_SLUG_BASE_LEN + 1);
+        size_t len = strlen(r.slug);
         for (int j = 0; j < e->n_runs; j++)
-            if (!strcmp(e->runs[j].name, r.name) || !strcmp(e->runs[j].slug, r.slug))
+            if (!strcmp(e->runs[j].name, r.name) ||
+                (!strncmp(e->runs[j].slug, r.slug, len) && e->runs[j].slug[len] == '/'))
                 return fail(c, rn->line, "run name '%s' is used twice", r.name);
-        e->runs[e->n_runs++] = r;
+        experiment_push_replicates(e, &r, r.n_seeds);
     }
     if (e->n_runs == 0) return fail(c, runs->line, "no run has a model at scale %s", scale_name(s));
     return parse_downstream(c, ynode_get(root, "downstream"), s, e);
@@ -405,19 +425,35 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// The English stand-in's folder: $MOT_STANDIN_DIR, else the shipped
+// ROOT/datasets/english-standin, else ROOT/../shared/data/english-standin. 0, or
+// -1 with dir naming the first place looked (the variable when set).
+static int standin_dir(const char *root, char *dir, size_t len) {
+    const char *env = getenv("MOT_STANDIN_DIR");
+    if (env && *env) {
+        snprintf(dir, len, "%s", env);
+        return is_dir(dir) ? 0 : -1;
+    }
+    char shared[PATH_MAX];
+    snprintf(shared, sizeof shared, "%s/../shared/data/english-standin", root);
+    snprintf(dir, len, "%s/datasets/english-standin", root);
+    if (is_dir(dir)) return 0;
+    if (!is_dir(shared)) return -1;
+    snprintf(dir, len, "%s", shared);
+    return 0;
+}
+
 int experiment_data_paths(const char *root, const char *dataset, char *train, char *val, size_t len,
                           char *err, size_t errlen) {
     train[0] = val[0] = '\0';
     if (!strcmp(dataset, "c4-sample")) return 0;
     if (!strcmp(dataset, "english-standin")) {
         char dir[PATH_MAX];
-        const char *env = getenv("MOT_STANDIN_DIR");
-        if (env && *env) snprintf(dir, sizeof dir, "%s", env);
-        else snprintf(dir, sizeof dir, "%s/../shared/data/english-standin", root);
-        if (!is_dir(dir)) {
+        if (standin_dir(root, dir, sizeof dir)) {
             snprintf(err, errlen,
                      "english-standin data not found at %s: set MOT_STANDIN_DIR "
-                     "to the folder holding standin-train.*.json.gz",
+                     "to the folder holding standin-train.*.json.gz and "
+                     "standin-validation.*.json.gz (the project ships it in datasets/english-standin)",
                      dir);
             return -1;
         }

@@ -5,7 +5,13 @@
 // holds at every scale or a mapping {paper: .., small: .., tiny: ..}; a run whose
 // model has no entry for a scale is not part of the experiment at that scale.
 // Values a run does not set come from the file's per-scale defaults (`scales:`),
-// and what neither sets is left to `suite train`'s own defaults.
+// and what neither sets is left to `suite train`'s own defaults, except the
+// precision: a scale's own (ScaleInfo) fills it, so the run key always holds it
+// and a CPU run never shares a key with a GPU run of the same definition.
+//
+// Seed replicates: `seeds: N` (in `scales:` or in a run; default ScaleInfo.seeds)
+// expands a run into N RunSpecs with the same name, seeds S..S+N-1 (S = the run's
+// `seed`, default 1), each in its own directory <slug>/seed-<s>.
 #pragma once
 #include <stddef.h>
 
@@ -13,11 +19,24 @@
 
 typedef enum { SCALE_PAPER = 0, SCALE_SMALL, SCALE_TINY, N_SCALES } Scale;
 
+// What a scale means for its runs and verdicts; a new scale is one enum entry,
+// one row of SCALES (experiment.c) and a section in every definition.
+typedef struct {
+    const char *name;       // "paper"
+    const char *precision;  // filled in where a definition leaves it unset
+    int seeds;              // replicates per run where a definition does not say
+    int smoke;              // verdicts are "smoke": the pipeline runs, no claim is judged
+    int one_seed_judged;    // one seed is judged against the claim's tolerance alone
+} ScaleInfo;
+const ScaleInfo *scale_info(Scale s);
+
 enum {
     EXP_NAME_LEN = 64,
     EXP_TEXT_LEN = 256,
     EXP_VALUE_LEN = 64,
     EXP_MAX_TASKS = 4,
+    EXP_MAX_SEEDS = 99,
+    EXP_SLUG_BASE_LEN = 40,  // a run's slug before "/seed-<s>"
 };
 
 const char *scale_name(Scale s);
@@ -28,7 +47,9 @@ int scale_parse(const char *name, Scale *out);
 // with '_' for '-', except those `suite run` sets itself (out, device, ...).
 typedef struct {
     char name[EXP_NAME_LEN];  // the paper's name, the legend: "MoT-Medium/32E/16"
-    char slug[EXP_NAME_LEN];  // its directory: "mot-medium_32e_16"
+    char slug[EXP_NAME_LEN];  // its directory: "mot-medium_32e_16/seed-1"
+    int replicate;            // 0 .. n_seeds-1: which seed replicate of the run
+    int n_seeds;              // replicates of the run
     char data[32];            // dataset name, see experiment_data_paths
     // Text of each training option as the definition writes it, in TRAIN_OPTIONS
     // order; "" where the definition leaves it to `suite train`.
@@ -52,7 +73,7 @@ typedef struct {
     char table[16];            // "precision": the report also shows the paper's precision table
     char path[512];            // the definition file
     Scale scale;
-    RunSpec *runs;  // only the runs that exist at this scale
+    RunSpec *runs;  // only the runs that exist at this scale, every seed replicate
     int n_runs;
     int n_tasks;  // downstream tasks scored on every run's checkpoint
     char tasks[EXP_MAX_TASKS][16];
@@ -67,17 +88,23 @@ int experiment_load(const char *path, Scale scale, Experiment *out, char *err, s
 int experiment_load_by_name(const char *root, const char *name, Scale scale, Experiment *out,
                             char *err, size_t errlen);
 void experiment_free(Experiment *e);
+// Append n_seeds replicates of run to e: seeds S..S+n_seeds-1 (S: run's `seed`,
+// default 1), slugs <slug>/seed-<s>.
+void experiment_push_replicates(Experiment *e, const RunSpec *run, int n_seeds);
+// Replace every run's replicates by n_seeds of them (`suite run --seeds N`).
+void experiment_set_seeds(Experiment *e, int n_seeds);
 
 // The experiment names under root/experiments (*.yaml), sorted. Returns how many
 // (at most max), or -1 when the folder cannot be read.
 int experiment_list_names(const char *root, char names[][EXP_NAME_LEN], int max);
 
-// Index of a run by its paper name, or -1.
+// Index of a run's first replicate by its paper name, or -1.
 int experiment_find_run(const Experiment *e, const char *run_name);
 
 // Training/validation data for a dataset name of the definitions:
 //   c4-sample        the trainer's bundled C4 sample (train, val left empty)
-//   english-standin  $MOT_STANDIN_DIR or ROOT/../shared/data/english-standin
+//   english-standin  $MOT_STANDIN_DIR, else ROOT/datasets/english-standin (shipped: two
+//                    train shards and the validation shard), else ROOT/../shared/data/english-standin
 //   c4               $MOT_C4_DIR: a folder holding allenai/c4 en/c4-{train,validation}.*.json.gz
 // 0, or -1 with err naming the variable to set.
 int experiment_data_paths(const char *root, const char *dataset, char *train, char *val, size_t len,

@@ -35,14 +35,18 @@ typedef struct {
     int n_points;
 } Curve;
 
-// One block of plot.dat per (run, mode) that has points, in the definition's run
-// order; a transition run gives an MoT and a TC block.
+enum { MAX_POINTS = 4096 };
+
+// One block per (run, mode) that has points, in the definition's run order, each
+// the mean over the run's seeds; a transition run gives an MoT and a TC block.
 static int write_blocks(FILE *f, const Experiment *e, const ResultSet *rs, const CurvePoint *pts,
                         int n_pts, Curve *curves, long *switch_step) {
+    static CurvePoint mean[MAX_POINTS];
     int n = 0;
     *switch_step = -1;
     for (int r = 0; r < e->n_runs; r++) {
         const RunSpec *run = &e->runs[r];
+        if (run->replicate) continue;
         const char *modes[4];
         int n_modes = 0;
         for (int i = 0; i < n_pts; i++) {
@@ -53,7 +57,8 @@ static int write_blocks(FILE *f, const Experiment *e, const ResultSet *rs, const
             if (!strcmp(pts[i].mode, "tc") && *switch_step < 0 && n_modes > 1)
                 *switch_step = pts[i].step;
         }
-        const RunSummary *sum = results_find_run(rs, run->name);
+        const RunSummary *sum;
+        results_run_status(rs, run->name, &sum);
         for (int m = 0; m < n_modes && n < MAX_CURVES; m++) {
             Curve *c = &curves[n++];
             int k = snprintf(c->title, sizeof c->title, "%s", run->name);
@@ -62,15 +67,14 @@ static int write_blocks(FILE *f, const Experiment *e, const ResultSet *rs, const
             if (n_modes > 1)
                 k += snprintf(c->title + k, sizeof c->title - k, " - %s phase",
                               mode_label(modes[m]));
+            if (run->n_seeds > 1)
+                k += snprintf(c->title + k, sizeof c->title - k, ", mean of %d seeds",
+                              run->n_seeds);
             if (sum && sum->status == RUN_STATUS_DIVERGED)
                 snprintf(c->title + k, sizeof c->title - k, ", diverged at %ld", sum->diverged_at);
             fprintf(f, "# %s\n", c->title);
-            c->n_points = 0;
-            for (int i = 0; i < n_pts; i++)
-                if (!strcmp(pts[i].run, run->name) && !strcmp(pts[i].mode, modes[m])) {
-                    fprintf(f, "%ld %.6g\n", pts[i].step, pts[i].loss);
-                    c->n_points++;
-                }
+            c->n_points = results_mean_curve(pts, n_pts, run->name, modes[m], -1, mean, MAX_POINTS);
+            for (int i = 0; i < c->n_points; i++) fprintf(f, "%ld %.6g\n", mean[i].step, mean[i].loss);
             fprintf(f, "\n\n");
         }
     }
@@ -83,14 +87,15 @@ static const char *dataset_of(const ResultSet *rs) {
     return NULL;
 }
 
-static int run_gnuplot(const char *root, const char *script, const char *dir, char *err,
-                       size_t errlen) {
-    char setup[PATH_MAX * 2 + 64];
+static int run_gnuplot(const char *root, const char *script, const char *dir, const char *suffix,
+                       char *err, size_t errlen) {
+    char setup[PATH_MAX * 2 + 96];
     if (strchr(root, '\'') || strchr(dir, '\'')) {
         snprintf(err, errlen, "paths with a single quote cannot be passed to gnuplot: %s", dir);
         return -1;
     }
-    snprintf(setup, sizeof setup, "set loadpath '%s/plots'; dir = '%s'", root, dir);
+    snprintf(setup, sizeof setup, "set loadpath '%s/plots'; dir = '%s'; suffix = '%s'", root, dir,
+             suffix);
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) die("fork failed: %s", strerror(errno));
@@ -112,19 +117,20 @@ static int run_gnuplot(const char *root, const char *script, const char *dir, ch
     return 0;
 }
 
-int experiment_plot(const Experiment *e, const ResultSet *rs, const char *root, const char *dir,
-                    char *err, size_t errlen) {
-    int train = !strcmp(e->plot, "train-loss");
+// One figure: dir/plot<suffix>.dat and plot<suffix>-vars.gp, then
+// plots/<name><suffix>.gp draws <name><suffix>.png and .svg.
+static int plot_one(const Experiment *e, const ResultSet *rs, const char *root, const char *dir,
+                    int train, const char *suffix, char *err, size_t errlen) {
     const CurvePoint *pts = train ? rs->train : rs->evals;
     int n_pts = train ? rs->n_train : rs->n_evals;
     char path[PATH_MAX], script[PATH_MAX];
-    snprintf(script, sizeof script, "%s/plots/%s.gp", root, e->name);
+    snprintf(script, sizeof script, "%s/plots/%s%s.gp", root, e->name, suffix);
     if (access(script, R_OK)) {
         snprintf(err, errlen, "%s: no such plot script", script);
         return -1;
     }
 
-    snprintf(path, sizeof path, "%s/plot.dat", dir);
+    snprintf(path, sizeof path, "%s/plot%s.dat", dir, suffix);
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errlen, "%s: cannot write", path);
@@ -141,13 +147,13 @@ int experiment_plot(const Experiment *e, const ResultSet *rs, const char *root, 
         return -1;
     }
 
-    snprintf(path, sizeof path, "%s/plot-vars.gp", dir);
+    snprintf(path, sizeof path, "%s/plot%s-vars.gp", dir, suffix);
     if (!(f = fopen(path, "w"))) {
         snprintf(err, errlen, "%s: cannot write", path);
         return -1;
     }
-    fprintf(f, "# written by `suite run %s`; read by plots/%s.gp\nname = ", e->name, e->name);
-    put_gp_string(f, e->name);
+    fprintf(f, "# written by `suite run %s`; read by plots/%s%s.gp\nname = '%s%s'", e->name,
+            e->name, suffix, e->name, suffix);
     fprintf(f, "\nplot_title = ");
     char title[EXP_TEXT_LEN + 96];
     const char *dataset = dataset_of(rs);
@@ -167,5 +173,17 @@ int experiment_plot(const Experiment *e, const ResultSet *rs, const char *root, 
         fputc('\n', f);
     }
     fclose(f);
-    return run_gnuplot(root, script, dir, err, errlen);
+    return run_gnuplot(root, script, dir, suffix, err, errlen);
+}
+
+int experiment_plot(const Experiment *e, const ResultSet *rs, const char *root, const char *dir,
+                    char *err, size_t errlen) {
+    int train = !strcmp(e->plot, "train-loss");
+    if (plot_one(e, rs, root, dir, train, "", err, errlen)) return -1;
+    // An eval-loss figure whose paper figure shows the training loss has a second
+    // script for it (fig-transition).
+    char script[PATH_MAX];
+    snprintf(script, sizeof script, "%s/plots/%s-train.gp", root, e->name);
+    if (train || access(script, R_OK)) return 0;
+    return plot_one(e, rs, root, dir, 1, "-train", err, errlen);
 }

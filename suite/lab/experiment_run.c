@@ -52,12 +52,17 @@ static int move_aside(const char *dir, char *err, size_t errlen) {
 // Returns 0 and its directory in out, or -1.
 static int find_twin(const RunnerOptions *o, const Experiment *e, const char *key,
                      const char *own_dir, char *out, size_t len) {
+    // Seed replicates sit one level deeper (<slug>/seed-<s>) than runs from before them.
     char pattern[PATH_MAX];
-    snprintf(pattern, sizeof pattern, "%s/runs/*/%s/*/" RUNDIR_TRAIN_ARGS, o->results,
-             scale_name(e->scale));
     glob_t g;
     int found = -1;
-    if (glob(pattern, 0, NULL, &g) != 0) return -1;
+    snprintf(pattern, sizeof pattern, "%s/runs/*/%s/*/seed-*/" RUNDIR_TRAIN_ARGS, o->results,
+             scale_name(e->scale));
+    int deep = glob(pattern, 0, NULL, &g);
+    snprintf(pattern, sizeof pattern, "%s/runs/*/%s/*/" RUNDIR_TRAIN_ARGS, o->results,
+             scale_name(e->scale));
+    int flat = glob(pattern, deep == 0 ? GLOB_APPEND : 0, NULL, &g);
+    if (deep != 0 && flat != 0) return -1;
     for (size_t i = 0; i < g.gl_pathc && found < 0; i++) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
@@ -142,6 +147,7 @@ static int score_downstream(const Experiment *e, const RunnerOptions *o, const P
     char data_dir[PATH_MAX], task_path[PATH_MAX];
     mc_default_data_dir(data_dir, sizeof data_dir);
     for (int i = 0; i < args.count; i++) strlist_push(&keyed, args.items[i]);
+    strlist_pushf(&keyed, "scoring=%d", MC_SCORING_RULES);  // new rules re-score old runs
     for (int i = 0; i < e->n_tasks; i++)
         strlist_pushf(
             &keyed, "%s=%s", e->tasks[i],
@@ -179,8 +185,8 @@ static int score_downstream(const Experiment *e, const RunnerOptions *o, const P
 }
 
 static void print_plan_line(int i, int n, const RunSpec *r) {
-    printf("[run %d/%d] %s  (%s, %s steps x %s", i + 1, n, r->name, run_value(r, "model"),
-           run_value(r, "steps"), run_value(r, "batch"));
+    printf("[run %d/%d] %s seed %s  (%s, %s steps x %s", i + 1, n, r->name, run_value(r, "seed"),
+           run_value(r, "model"), run_value(r, "steps"), run_value(r, "batch"));
     if (run_value(r, "seq_len")) printf(" x %s", run_value(r, "seq_len"));
     printf(")\n");
 }
@@ -303,8 +309,9 @@ int runner_collect(const Experiment *e, const RunnerOptions *o, char *err, size_
     char dir[PATH_MAX];
     for (int i = 0; i < e->n_runs; i++) {
         runner_run_dir(o, e, &e->runs[i], dir, sizeof dir);
-        if (results_collect_run(&rs, dir, e->runs[i].name, run_value(&e->runs[i], "model"), scale_name(e->scale),
-                                err, errlen)) {
+        if (results_collect_run(&rs, dir, e->runs[i].name, run_number(&e->runs[i], "seed"),
+                                run_value(&e->runs[i], "model"), scale_name(e->scale), err,
+                                errlen)) {
             results_free(&rs);
             return -1;
         }

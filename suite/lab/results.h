@@ -2,11 +2,16 @@
 // from the run directories (config.json, status.json, eval.csv, metrics.csv,
 // downstream.csv) into results/<experiment>-<scale>/, and `suite diff` reads
 // only that folder, so committed results can be diffed without the runs:
-//   summary.csv     run,model,dataset,scale,device,precision,commit,status,
-//                   final_eval_loss,final_train_loss,steps,diverged_at
-//   curves.csv      run,step,tokens,eval_loss,mode        (every eval of every run)
-//   train.csv       run,step,train_loss                   (window means, <= 50 per run)
-//   downstream.csv  run,task,examples,acc,acc_norm,status (scored checkpoints)
+//   summary.csv     run,seed,model,dataset,scale,device,precision,commit,status,
+//                   final_eval_loss,final_train_loss,steps,diverged_at,elapsed_s
+//                   (one row per seed replicate)
+//   seeds.csv       run,n_seeds,final_eval_loss_mean,final_eval_loss_std,
+//                   final_train_loss_mean,final_train_loss_std (finished replicates;
+//                   written only, recomputed from summary.csv when read)
+//   curves.csv      run,seed,step,tokens,eval_loss,mode   (every eval of every run)
+//   train.csv       run,seed,step,train_loss              (window means, <= 50 per run)
+//   downstream.csv  run,seed,task,examples,acc,acc_norm,acc_se,acc_norm_se,status
+//                   (scored checkpoints; the standard errors in percent points)
 #pragma once
 #include <stddef.h>
 
@@ -16,6 +21,7 @@ enum { RES_NAME_LEN = 64 };
 
 typedef struct {
     char run[RES_NAME_LEN];  // the paper's run name
+    long seed;               // --seed of this replicate
     char model[RES_NAME_LEN];
     char dataset[32];
     char scale[8];
@@ -27,10 +33,12 @@ typedef struct {
     double final_train_loss;  // mean of the last tenth of the logged steps; NAN when none
     long steps;               // optimizer steps completed
     long diverged_at;         // -1 unless diverged
+    double elapsed_s;         // wall time of the last logged step; NAN when none
 } RunSummary;
 
 typedef struct {
     char run[RES_NAME_LEN];
+    long seed;
     long step, tokens;
     double loss;
     char mode[8];  // eval.csv: dense|mot|ec|tc; train.csv: "train"
@@ -38,9 +46,11 @@ typedef struct {
 
 typedef struct {
     char run[RES_NAME_LEN];
+    long seed;
     char task[16];
     long examples;
     double acc, acc_norm;  // percent; NAN when not run
+    double acc_se, acc_norm_se;  // binomial standard errors, percent points; NAN: unknown
     char status[16];       // ok | not run
 } TaskScore;
 
@@ -64,9 +74,30 @@ void results_free(ResultSet *rs);
 
 // Append one run directory to rs under run_name. A directory without status.json
 // gives a summary row with status "not run". 0, or -1 with err for a malformed file.
-int results_collect_run(ResultSet *rs, const char *run_dir, const char *run_name, const char *model,
-                        const char *scale, char *err, size_t errlen);
+int results_collect_run(ResultSet *rs, const char *run_dir, const char *run_name, long seed,
+                        const char *model, const char *scale, char *err, size_t errlen);
 
+// The first replicate's row of run, or NULL.
 const RunSummary *results_find_run(const ResultSet *rs, const char *run);
 const TaskScore *results_find_score(const ResultSet *rs, const char *run, const char *task);
+
+// ---- across seed replicates (results_stats.c) -------------------------------------
+
+typedef struct {
+    int n;              // finished replicates with a value
+    double mean, std;   // std: sample standard deviation (n - 1); NAN when n < 2
+} SeedStats;
+
+// metric over the finished replicates of run: "eval_loss", "train_loss" or "elapsed_s".
+SeedStats results_run_stats(const ResultSet *rs, const char *run, const char *metric);
+// The status that speaks for all replicates of run: DIVERGED if one diverged, else
+// FINISHED if one finished, else the first replicate's (NONE when there is none).
+// *row: that replicate's row (NULL when none).
+RunStatus results_run_status(const ResultSet *rs, const char *run, const RunSummary **row);
+// Points of run in pts (mode "": any; seed < 0: every seed), averaged over the
+// seeds at each (step, mode), in the first replicate's order. Returns how many (<= max).
+int results_mean_curve(const CurvePoint *pts, int n_pts, const char *run, const char *mode,
+                       long seed, CurvePoint *out, int max);
+// The seeds of run's replicates in summary order; returns how many (<= max).
+int results_run_seeds(const ResultSet *rs, const char *run, long *seeds, int max);
 

@@ -1,21 +1,37 @@
 // The paper's published claims (experiments/published.csv) and how each is
 // measured from an experiment's results (experiments/README.md documents the rules).
 //
-// metric: eval_loss | train_loss (final values from summary.csv; lower is better)
-//         acc:TASK | acc_norm:TASK (downstream.csv, percent; higher is better)
-// rule:   better        every run in `runs` is better than every run in `reference`
-//                       by any margin, or worse by less than `tolerance`
-//         improving     each run in `runs` is better than the one before it (same slack)
+// metric: eval_loss | train_loss (final values, mean over seed replicates; lower is
+//         better), acc:TASK | acc_norm:TASK (downstream.csv, percent; higher is better)
+//
+// Noise floor: a difference d is judged against sigma, its standard deviation from
+// the seed replicates (sqrt(s_a^2/n_a + s_b^2/n_b); for accuracies the binomial
+// standard errors). |d| <= floor is "inconclusive"; beyond it "holds" or "fails".
+// floor = max(2 sigma, tolerance) for losses, max(sigma, tolerance) for accuracies.
+// One seed (sigma unknown) is inconclusive, except at a scale that judges one seed
+// (paper), where floor = tolerance. At a smoke scale (tiny) every judged claim is
+// "smoke", with its measurement.
+//
+// rule:   better        every run in `runs` is better than every run in `reference`;
+//                       a loss reference that diverged (a run that did not) counts as
+//                       beaten: that instability is the claim of the precision table
+//         matches       every run in `runs` is better than every reference run, or
+//                       worse by at most the floor ("within noise, or better"); fails
+//                       only when worse beyond it (a diverged reference is beaten)
+//         improving     each run in `runs` is better than the one before it
 //         speedup       for the best run in `runs`: reference's final steps / the first
-//                       step (interpolated) where the run's eval loss reaches the
-//                       reference's final eval loss; holds if >= published - tolerance
+//                       step (interpolated) where the run's mean eval loss reaches the
+//                       reference's final eval loss ("step speedup"; wall-clock speedup
+//                       beside it). At a one-seed scale holds if >= published - tolerance,
+//                       elsewhere it is judged against 1x with the seeds' sigma
 //         degrades_more runs = A (mixed); A (bf16), reference = B (mixed); B (bf16):
-//                       A's loss rises more in bf16 than B's (by more than tolerance);
-//                       A diverging in bf16 while B does not counts as holding
-//         spike         the TC eval at the switch step is above the MoT eval there by
-//                       more than tolerance
-//         recovers      a later TC eval returns to at most the pre-switch MoT eval
-//                       plus tolerance
+//                       A's loss rises more in bf16 than B's; A diverging in bf16
+//                       while B does not counts as holding
+//         spike         the TC eval at the switch step is above the MoT eval there
+//         recovers      `matches` with runs = the transition run and reference = its
+//                       control (MoT on the same schedule, no switch): the final loss
+//                       after the switch is below the control's or above it by at
+//                       most the floor
 //         accuracy      |measured - published| <= tolerance (points)
 #pragma once
 #include <stddef.h>
@@ -32,7 +48,8 @@ typedef enum {
     RULE_DEGRADES_MORE,
     RULE_SPIKE,
     RULE_RECOVERS,
-    RULE_ACCURACY
+    RULE_ACCURACY,
+    RULE_MATCHES
 } ClaimRule;
 
 typedef struct {
@@ -59,13 +76,19 @@ typedef enum {
     VERDICT_FAILS,
     VERDICT_NOT_RUN,
     VERDICT_DIVERGED,
-    VERDICT_NA
+    VERDICT_NA,
+    VERDICT_INCONCLUSIVE,  // within the noise floor (or one seed: no noise estimate)
+    VERDICT_SMOKE,         // a smoke scale: measured, not judged
+    N_VERDICTS
 } Verdict;
-const char *verdict_name(Verdict v);  // "holds", "fails", "not run", "diverged", "n/a"
+// "holds", "fails", "not run", "diverged", "n/a", "inconclusive", "smoke"
+const char *verdict_name(Verdict v);
+
+enum { CLAIM_MEASURED_LEN = 320 };
 
 typedef struct {
     Verdict verdict;
-    char measured[CLAIM_TEXT_LEN];  // the measured value(s), or why there are none
+    char measured[CLAIM_MEASURED_LEN];  // the values, difference and sigma, or why none
 } ClaimResult;
 
 // Judge one claim at e's scale from rs. e says which runs exist at that scale:

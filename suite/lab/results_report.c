@@ -32,21 +32,27 @@ void report_free(ExperimentReport *r) {
 // ---- stdout -------------------------------------------------------------------------
 
 void report_print(FILE *f, Scale scale, const ExperimentReport *reps, int n) {
-    int count[VERDICT_NA + 1] = {0};
+    int count[N_VERDICTS] = {0};
     fprintf(f, "\nPublished vs measured at %s scale (experiments/published.csv)\n\n",
             scale_name(scale));
-    fprintf(f, "%-16s %-60s %-19s %-10s %s\n", "experiment", "claim", "published", "verdict",
+    fprintf(f, "%-16s %-60s %-19s %-12s %s\n", "experiment", "claim", "published", "verdict",
             "measured");
     for (int i = 0; i < n; i++)
         for (int j = 0; j < reps[i].n_judged; j++) {
             const JudgedClaim *c = &reps[i].judged[j];
-            fprintf(f, "%-16s %-60.60s %-19.19s %-10s %s\n", reps[i].exp.name, c->claim->claim,
+            fprintf(f, "%-16s %-60.60s %-19.19s %-12s %s\n", reps[i].exp.name, c->claim->claim,
                     c->claim->published, verdict_name(c->result.verdict), c->result.measured);
             count[c->result.verdict]++;
         }
-    fprintf(f, "\nclaims: %d hold, %d fail, %d not run, %d diverged, %d n/a at this scale\n",
-            count[VERDICT_HOLDS], count[VERDICT_FAILS], count[VERDICT_NOT_RUN],
-            count[VERDICT_DIVERGED], count[VERDICT_NA]);
+    fprintf(f,
+            "\nclaims: %d hold, %d fail, %d inconclusive, %d smoke, %d not run, %d diverged, "
+            "%d n/a at this scale\n",
+            count[VERDICT_HOLDS], count[VERDICT_FAILS], count[VERDICT_INCONCLUSIVE],
+            count[VERDICT_SMOKE], count[VERDICT_NOT_RUN], count[VERDICT_DIVERGED],
+            count[VERDICT_NA]);
+    if (scale_info(scale)->smoke)
+        fprintf(f, "%s is the smoke scale: it shows the pipeline runs; no claim is judged.\n",
+                scale_name(scale));
 }
 
 // ---- markdown -----------------------------------------------------------------------
@@ -61,25 +67,34 @@ static void md_cell(FILE *f, const char *s) {
     fputc(' ', f);
 }
 
-static void md_num(FILE *f, double v, const char *fmt) {
-    char buf[32] = "-";
-    if (!isnan(v)) snprintf(buf, sizeof buf, fmt, v);
+// "mean ± std" over the finished seeds ("-" when none).
+static void md_stats(FILE *f, SeedStats st) {
+    char buf[64] = "-";
+    if (st.n == 1) snprintf(buf, sizeof buf, "%.4f", st.mean);
+    else if (st.n > 1) snprintf(buf, sizeof buf, "%.4f ± %.4f", st.mean, st.std);
     md_cell(f, buf);
 }
 
+// One row per run name: the seed-mean losses with their seed-to-seed std.
 static void md_runs(FILE *f, const ExperimentReport *r) {
     fprintf(f,
-            "| run | model | status | final eval loss | final train loss | steps | precision | "
-            "device |\n"
-            "|---|---|---|---|---|---|---|---|\n");
+            "| run | model | status | seeds | final eval loss | final train loss | steps | "
+            "precision | device |\n"
+            "|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < r->exp.n_runs; i++) {
         const RunSpec *spec = &r->exp.runs[i];
-        const RunSummary *s = results_find_run(&r->rs, spec->name);
+        if (spec->replicate) continue;
+        const RunSummary *s;
+        RunStatus status = results_run_status(&r->rs, spec->name, &s);
+        SeedStats ev = results_run_stats(&r->rs, spec->name, "eval_loss");
+        char seeds[24];
+        snprintf(seeds, sizeof seeds, "%d / %d", ev.n, spec->n_seeds);
         md_cell(f, spec->name);
         md_cell(f, run_value(spec, "model"));
-        md_cell(f, run_status_name(s ? s->status : RUN_STATUS_NONE));
-        md_num(f, s ? s->final_eval_loss : NAN, "%.4f");
-        md_num(f, s ? s->final_train_loss : NAN, "%.4f");
+        md_cell(f, run_status_name(status));
+        md_cell(f, seeds);
+        md_stats(f, ev);
+        md_stats(f, results_run_stats(&r->rs, spec->name, "train_loss"));
         char steps[32];
         snprintf(steps, sizeof steps, "%ld / %ld", s ? s->steps : 0L, run_number(spec, "steps"));
         md_cell(f, steps);
@@ -122,6 +137,7 @@ static void md_precision_table(FILE *f, const ExperimentReport *r) {
             "| model | mixed | bf16 |\n|---|---|---|\n");
     for (int i = 0; i < r->exp.n_runs && n_seen < 8; i++) {
         char base[RES_NAME_LEN], prec[16];
+        if (r->exp.runs[i].replicate) continue;
         split_precision(r->exp.runs[i].name, base, sizeof base, prec, sizeof prec);
         int dup = 0;
         for (int k = 0; k < n_seen; k++) dup |= !strcmp(seen[k], base);
@@ -131,13 +147,13 @@ static void md_precision_table(FILE *f, const ExperimentReport *r) {
         for (int p = 0; p < 2; p++) {
             char name[RES_NAME_LEN + 16];
             snprintf(name, sizeof name, "%s (%s)", base, precs[p]);
-            const RunSummary *s = results_find_run(&r->rs, name);
-            if (s && s->status == RUN_STATUS_DIVERGED) {
+            const RunSummary *s;
+            if (results_run_status(&r->rs, name, &s) == RUN_STATUS_DIVERGED) {
                 char cell[48];
                 snprintf(cell, sizeof cell, "diverged at %ld", s->diverged_at);
                 md_cell(f, cell);
             } else {
-                md_num(f, s && s->status == RUN_STATUS_FINISHED ? s->final_train_loss : NAN, "%.4f");
+                md_stats(f, results_run_stats(&r->rs, name, "train_loss"));
             }
         }
         fputs("|\n", f);
@@ -147,14 +163,17 @@ static void md_precision_table(FILE *f, const ExperimentReport *r) {
 // The rebuttal's downstream table: tasks x runs, measured (published).
 static void md_downstream_table(FILE *f, const ExperimentReport *r) {
     fprintf(f, "\n**Zero-shot accuracy, %%** measured (published)\n\n| task |");
-    for (int i = 0; i < r->exp.n_runs; i++) fprintf(f, " %s |", r->exp.runs[i].name);
+    for (int i = 0; i < r->exp.n_runs; i++)
+        if (!r->exp.runs[i].replicate) fprintf(f, " %s |", r->exp.runs[i].name);
     fprintf(f, "\n|---|");
-    for (int i = 0; i < r->exp.n_runs; i++) fprintf(f, "---|");
+    for (int i = 0; i < r->exp.n_runs; i++)
+        if (!r->exp.runs[i].replicate) fprintf(f, "---|");
     fputc('\n', f);
     for (int t = 0; t < r->exp.n_tasks; t++) {
         const char *task = r->exp.tasks[t];
         md_cell(f, task);
         for (int i = 0; i < r->exp.n_runs; i++) {
+            if (r->exp.runs[i].replicate) continue;
             const char *run = r->exp.runs[i].name;
             // The metric and published value of this run's accuracy claim, if any.
             const Claim *claim = NULL;
@@ -198,6 +217,12 @@ int report_write_markdown(const char *path, Scale scale, const ExperimentReport 
             "commit %s. Published claims: `experiments/published.csv`; how each is measured: "
             "`experiments/README.md`.\n",
             scale_name(scale), scale_name(scale), date, suite_commit());
+    if (scale_info(scale)->smoke)
+        fprintf(f,
+                "\n**%s is the smoke scale**: it shows that every step of the pipeline runs. "
+                "Its runs are far too short to show any claim, so every verdict reads "
+                "\"smoke\" (the measurement is still printed).\n",
+                scale_name(scale));
     if (scale != SCALE_PAPER)
         fprintf(f,
                 "\nAt %s scale the models are smaller and trained far shorter than in the "
@@ -212,6 +237,10 @@ int report_write_markdown(const char *path, Scale scale, const ExperimentReport 
         if (access(png, R_OK) == 0)
             fprintf(f, "![%s](%s-%s/%s.png) ([svg](%s-%s/%s.svg))\n\n", r->exp.name, r->exp.name,
                     scale_name(scale), r->exp.name, r->exp.name, scale_name(scale), r->exp.name);
+        snprintf(png, sizeof png, "%s/%s-train.png", r->results_dir, r->exp.name);
+        if (access(png, R_OK) == 0)
+            fprintf(f, "Training loss: ![%s-train](%s-%s/%s-train.png)\n\n", r->exp.name,
+                    r->exp.name, scale_name(scale), r->exp.name);
         md_runs(f, r);
         if (!strcmp(r->exp.table, "precision")) md_precision_table(f, r);
         if (r->exp.n_tasks) md_downstream_table(f, r);

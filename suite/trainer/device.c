@@ -1,5 +1,6 @@
 #include "suite/trainer/device.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,10 @@ const Ops *device_select(const char *name, char *err, size_t errlen) {
     }
     snprintf(err, errlen, "unknown --device '%s' (use cpu, cuda or auto)", name);
     return NULL;
+}
+
+Precision device_default_precision(const Ops *ops) {
+    return strcmp(ops->name, "cuda") ? PREC_FP32 : PREC_MIXED;
 }
 
 typedef struct {
@@ -42,11 +47,31 @@ double device_peak_flops(const Ops *ops, Precision p, char *source, size_t len) 
     const char *name = ops->device_name();
     for (size_t i = 0; i < sizeof GPU_PEAKS / sizeof GPU_PEAKS[0]; i++)
         if (strstr(name, GPU_PEAKS[i].match)) {
-            double tf = p == PREC_FP32 ? GPU_PEAKS[i].fp32 : GPU_PEAKS[i].bf16;
+            int bf16 = precision_bf16_products(p);
+            double tf = bf16 ? GPU_PEAKS[i].bf16 : GPU_PEAKS[i].fp32;
             snprintf(source, len, "%s peak %.0f TFLOP/s (%s)", GPU_PEAKS[i].match, tf,
-                     p == PREC_FP32 ? "fp32" : "bf16");
+                     bf16 ? "bf16" : "fp32");
             return tf * 1e12;
         }
     snprintf(source, len, "unknown GPU '%s', assumed H100 bf16 peak 989 TFLOP/s", name);
     return 989.4e12;
+}
+
+static double memory_slope(MemoryPoint a, MemoryPoint b) {
+    return (b.bytes - a.bytes) / (double)(b.rows - a.rows);
+}
+
+double memory_predict_bytes(MemoryPoint a, MemoryPoint b, int rows) {
+    double slope = memory_slope(a, b);
+    if (!(slope > 0)) return a.bytes > b.bytes ? a.bytes : b.bytes;
+    return a.bytes + slope * (double)(rows - a.rows);
+}
+
+int memory_max_rows(MemoryPoint a, MemoryPoint b, double budget, int multiple_of) {
+    double slope = memory_slope(a, b);
+    if (!(slope > 0)) return memory_predict_bytes(a, b, 0) <= budget ? INT_MAX : 0;
+    double rows = a.rows + (budget - a.bytes) / slope;
+    if (rows < multiple_of) return 0;
+    if (rows > INT_MAX) return INT_MAX;
+    return (int)rows / multiple_of * multiple_of;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernels/precision.h"
 #include "suite/number.h"
 
 #define FIELD(member) offsetof(TrainOptions, member)
@@ -43,7 +44,7 @@ const TrainOption TRAIN_OPTIONS[] = {
     {"skip-bad", OPT_FLAG, FIELD(skip_bad), "false", NULL, RESULT,
      "", "count and skip malformed lines / corrupt gzip members in the data"},
     {"precision", OPT_STRING, FIELD(precision), NULL, "fp32|mixed|bf16", RESULT,
-     "P", "fp32 | mixed | bf16 (default fp32 on cpu, mixed on cuda)"},
+     "P", PRECISION_CHOICES " (default fp32 on cpu, mixed on cuda)"},
     {"device", OPT_STRING, FIELD(device), "auto", "cpu|cuda|auto", RUNNER,
      "D", "cpu | cuda | auto"},
     {"resume", OPT_FLAG, FIELD(resume), "false", NULL, RUNNER,
@@ -159,5 +160,39 @@ int train_option_canonical(const TrainOption *opt, const char *text, char *out, 
     void *field = (char *)&scratch + opt->offset;
     if (parse_into(opt, text, field, why, whylen)) return -1;
     format_field(opt, field, out, len);
+    return 0;
+}
+
+// The smallest value each numeric option accepts. Values are checked as given (or
+// at their default): an option left unset keeps its derived default, but a given
+// 0 or -1 is an error, never a silent fall back to that default.
+typedef struct {
+    const char *name;
+    double min;
+    int exclusive;  // the value must be > min, not >= min
+} OptionBound;
+
+static const OptionBound OPTION_BOUNDS[] = {
+    {"steps", 1, 0},       {"batch", 1, 0},        {"seq-len", 1, 0},      {"accum", 1, 0},
+    {"lr", 0, 1},          {"warmup", 0, 0},       {"final-lr-frac", 0, 0}, {"weight-decay", 0, 0},
+    {"clip", 0, 1},        {"eval-every", 1, 0},   {"eval-batches", 1, 0}, {"ckpt-every", 1, 0},
+    {"log-every", 1, 0},   {"stop-after", 1, 0},   {"transition-at", 0, 0}, {"moe-from", 0, 0},
+    {"comm-timeout", 0, 1},
+};
+
+int train_options_check(const TrainOptions *o, char *why, size_t whylen) {
+    for (size_t i = 0; i < sizeof OPTION_BOUNDS / sizeof OPTION_BOUNDS[0]; i++) {
+        const OptionBound *b = &OPTION_BOUNDS[i];
+        const TrainOption *opt = train_option_find(b->name);
+        if (!o->given[option_index(opt)] && !opt->fallback) continue;  // derived later
+        const void *field = (const char *)o + opt->offset;
+        double x = opt->type == OPT_INT ? *(const int *)field : *(const float *)field;
+        if (b->exclusive ? x > b->min : x >= b->min) continue;
+        char text[32];
+        format_field(opt, field, text, sizeof text);
+        snprintf(why, whylen, "--%s must be %s %g (got %s)", opt->name, b->exclusive ? ">" : ">=",
+                 b->min, text);
+        return -1;
+    }
     return 0;
 }

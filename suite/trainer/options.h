@@ -70,6 +70,9 @@ void train_option_key(const TrainOption *opt, char *out, size_t len);
 // ("'ten' is not an integer").
 int train_option_set(TrainOptions *o, const TrainOption *opt, const char *text, char *why,
                      size_t whylen);
+// Every numeric option within its range ("--clip must be > 0 (got -1)"). Run before
+// the trainer resolves derived defaults. 0, or -1 with why.
+int train_options_check(const TrainOptions *o, char *why, size_t whylen);
 // The value of opt in o as text: as given, else formatted from the field ("" when unset).
 void train_option_text(const TrainOptions *o, const TrainOption *opt, char *out, size_t len);
 // Check text for opt and write its canonical text (numbers reformatted, so "0.50"

@@ -93,13 +93,14 @@ static StepResult train_step(Trainer *t, float peak_lr) {
     r.aux = comm_sum_scalar(t->comm, r.aux) / t->world;
     r.loss = r.ce + r.aux;
     comm_allreduce_mean(t->comm, m->grads, n);
-    if (m->precision == PREC_BF16) ops->round_bf16(m->grads, n);
+    if (precision_bf16_state(m->precision)) ops->round_bf16(m->grads, n);
     r.grad_norm = sqrt(ops->sumsq(m->grads, n));
     r.lr = lr_at(&t->o, peak_lr, t->step);
     if (!isfinite(r.loss) || !isfinite(r.grad_norm)) return r;  // caller records divergence
     float clip_scale = r.grad_norm > t->o.clip ? (float)(t->o.clip / r.grad_norm) : 1.0f;
     ops->adamw(m->params, m->grads, t->adam_m, t->adam_v, n, r.lr, 0.9f, 0.999f, 1e-8f,
-               t->o.weight_decay, (int)(t->step + 1), clip_scale, m->precision == PREC_BF16);
+               t->o.weight_decay, (int)(t->step + 1), clip_scale,
+               precision_bf16_state(m->precision));
     return r;
 }
 
@@ -126,11 +127,13 @@ static void log_step(Trainer *t, const StepResult *r, double step_seconds, doubl
 // MoT -> Token Choice at the configured step: the loss in both modes at the
 // switch goes to eval.csv (SPEC §2 transition tuning).
 static int maybe_transition(Trainer *t) {
-    if (t->o.transition_at < 0 || t->step != t->o.transition_at || t->model.cfg.moe_kind != FF_MOT)
-        return 0;
+    int target = model_transition_target(&t->model.cfg);
+    if (t->o.transition_at < 0 || t->step != t->o.transition_at || target < 0) return 0;
     rundir_log_eval(t, evaluate(t));
-    if (model_convert_family(&t->model, FF_TC, t->err, sizeof t->err)) return -1;
-    if (is_root(t) && !t->o.quiet) printf("transition at step %ld: MoT -> Token Choice\n", t->step);
+    const char *from = ff_vtable(t->model.cfg.moe_kind)->family;
+    if (model_convert_family(&t->model, (FFKind)target, t->err, sizeof t->err)) return -1;
+    if (is_root(t) && !t->o.quiet)
+        printf("transition at step %ld: %s -> %s\n", t->step, from, ff_vtable((FFKind)target)->family);
     rundir_log_eval(t, evaluate(t));
     return 0;
 }
@@ -186,14 +189,19 @@ int train_run(const TrainOptions *opts) {
     Trainer *t = callocCheck(1, sizeof(Trainer));
     t->o = *opts;
     snprintf(t->out_dir, sizeof t->out_dir, "%s", opts->out_dir);
+    t->lock_fd = -1;
     int rc = RUN_EXIT_ERROR;
-    if (train_setup(t) == 0) {
+    if (train_options_check(&t->o, t->err, sizeof t->err)) {
+        rc = RUN_EXIT_USAGE;  // before anything touches the run directory
+    } else if (train_setup(t) == 0) {
         train_print_banner(t);
         rundir_write_status(t, RUN_STATUS_RUNNING, NAN, -1, NULL);
         rc = run_loop(t);
         if (rc == RUN_EXIT_ERROR) rundir_write_status(t, RUN_STATUS_FAILED, NAN, -1, t->err);
+    } else {
+        rundir_record_setup_failure(t);
     }
-    if (rc == RUN_EXIT_ERROR) fprintf(stderr, "suite train: %s\n", t->err);
+    if (rc == RUN_EXIT_ERROR || rc == RUN_EXIT_USAGE) fprintf(stderr, "suite train: %s\n", t->err);
     // A rank failing alone must not finalize: its peers wait in a collective.
     // Exiting without MPI_Finalize makes the launcher end the whole job.
     if (rc == RUN_EXIT_ERROR && t->world > 1) exit(RUN_EXIT_ERROR);

@@ -30,6 +30,7 @@ typedef struct {
     int *tokens, *targets;   // (micro_b,T) host
     int *pool_tokens, *pool_targets;  // (batch,T) host: the shared global batch
     FILE *metrics, *evals, *layers;
+    int lock_fd;             // DIR/.lock, held while the run lives; -1 when not held
     char err[TRAIN_ERR_LEN];
 } Trainer;
 
@@ -44,9 +45,15 @@ void train_teardown(Trainer *t);
 
 // train_rundir.c: every file of the run directory (suite/rundir.h).
 void rundir_path(const Trainer *t, char *out, size_t len, const char *file);
+// One trainer per run directory: -1 with t->err naming the pid holding DIR/.lock.
+int rundir_lock(Trainer *t);
+void rundir_unlock(Trainer *t);
 int rundir_open_outputs(Trainer *t);  // the CSVs (kept up to t->step on resume) + config.json
 void rundir_write_status(Trainer *t, RunStatus status, double final_eval, long diverged_at,
                          const char *message);
+// A setup that failed in a directory this run holds (a --resume that cannot go on):
+// status.json says "failed" with the reason and the step its checkpoint holds.
+void rundir_record_setup_failure(Trainer *t);
 void rundir_log_step(Trainer *t, const double values[N_METRICS_COLS]);
 void rundir_log_eval(Trainer *t, double loss);
 int rundir_save_checkpoint(Trainer *t);

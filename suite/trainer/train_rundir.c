@@ -1,9 +1,11 @@
 // What the trainer writes into its run directory (names and columns: suite/rundir.h).
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "impls/checkpoint.h"
@@ -43,6 +45,48 @@ void rundir_write_status(Trainer *t, RunStatus status, double final_eval, long d
     char err[TRAIN_ERR_LEN];
     if (write_json(t, RUNDIR_STATUS, j, err, sizeof err)) fprintf(stderr, "suite train: %s\n", err);
     json_decref(j);
+}
+
+// The kernel drops an flock when its process ends, however it ends, so a killed
+// run never leaves its directory locked; the pid is only for the message.
+int rundir_lock(Trainer *t) {
+    if (!is_root(t)) return 0;  // the ranks of one job share the directory
+    char path[1200];
+    rundir_path(t, path, sizeof path, RUNDIR_LOCK);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return train_fail(t, "cannot create %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        char pid[32] = "";
+        ssize_t n = busy ? pread(fd, pid, sizeof pid - 1, 0) : 0;
+        pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+        close(fd);
+        if (busy)
+            return train_fail(t, "%s is in use by another run (pid %s): wait for it to end or pick another --out",
+                              t->out_dir, pid[0] ? pid : "unknown");
+        return train_fail(t, "cannot lock %s: %s", path, strerror(errno));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        close(fd);
+        return train_fail(t, "cannot write %s: %s", path, strerror(errno));
+    }
+    t->lock_fd = fd;
+    return 0;
+}
+
+void rundir_unlock(Trainer *t) {
+    if (t->lock_fd >= 0) close(t->lock_fd);  // closing releases the flock
+    t->lock_fd = -1;
+}
+
+void rundir_record_setup_failure(Trainer *t) {
+    if (t->lock_fd < 0) return;  // not this run's directory (or not reached): leave it be
+    long recorded = 0;
+    run_status_read(t->out_dir, &recorded);
+    if (t->step == 0) t->step = recorded;  // the checkpoint was not loaded
+    rundir_write_status(t, RUN_STATUS_FAILED, NAN, -1, t->err);
 }
 
 // One option's value as JSON, typed: numbers from their text, so given values keep
@@ -104,18 +148,17 @@ static int write_config(Trainer *t) {
     return rc;
 }
 
-// Open a CSV for appending; write the header when it is new.
+// Open a CSV for appending. Its header reaches the disk before any row: a fresh
+// run creates the file durably; a resumed one keeps the rows up to its checkpoint
+// and re-creates a header lost to a kill (so the lab never reads a row as one).
 static FILE *open_csv(Trainer *t, const char *file, int n, const char *const *header) {
     char path[1200];
     rundir_path(t, path, sizeof path, file);
-    if (t->o.resume && csv_keep_rows_upto(path, t->step, t->err, sizeof t->err)) return NULL;
-    int fresh = !t->o.resume || access(path, F_OK) != 0;  // a new run starts its files over
-    FILE *f = fopen(path, fresh ? "w" : "a");
-    if (!f) {
-        snprintf(t->err, sizeof t->err, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fresh) csv_write_row(f, n, header);
+    int rc = t->o.resume ? csv_keep_rows_upto(path, t->step, n, header, t->err, sizeof t->err)
+                         : csv_create(path, n, header, t->err, sizeof t->err);
+    if (rc) return NULL;
+    FILE *f = fopen(path, "a");
+    if (!f) snprintf(t->err, sizeof t->err, "cannot open %s: %s", path, strerror(errno));
     return f;
 }
 
@@ -143,7 +186,7 @@ static void log_layers(Trainer *t) {
     model_ff_stats(&t->model, stats);
     for (int l = 0; l < t->model.cfg.n_layers; l++) {
         FFKind kind = t->model.ff[l].cfg.kind;
-        if (kind == FF_DENSE) continue;
+        if (!t->model.ff[l].vt->stats) continue;  // a family without routing (dense)
         char f[N_LAYERS_COLS][32];
         const char *row[N_LAYERS_COLS];
         snprintf(f[LAYERS_STEP], 32, "%ld", t->step);

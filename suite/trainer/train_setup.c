@@ -26,11 +26,7 @@ int train_fail(Trainer *t, const char *fmt, ...) {
 }
 
 static int check_shapes(Trainer *t) {
-    const TrainOptions *o = &t->o;
-    if (o->steps < 1) return train_fail(t, "--steps must be >= 1 (got %d)", o->steps);
-    if (o->batch < 1) return train_fail(t, "--batch must be >= 1 (got %d)", o->batch);
-    if (o->accum < 1) return train_fail(t, "--accum must be >= 1 (got %d)", o->accum);
-    if (o->eval_batches < 1) return train_fail(t, "--eval-batches must be >= 1 (got %d)", o->eval_batches);
+    const TrainOptions *o = &t->o;  // each value in its range: train_options_check
     if (o->batch % (t->world * o->accum))
         return train_fail(t, "--batch %d is global and must split evenly over %d ranks x %d accumulation steps",
                     o->batch, t->world, o->accum);
@@ -50,7 +46,8 @@ static int open_data(Trainer *t) {
         suite_path(t->bundled_val, sizeof t->bundled_val, BUNDLED_VAL);
         t->o.val_data = t->bundled_val;
     }
-    DatasetOptions dopt = {.quiet = t->o.quiet || !is_root(t), .skip_bad = t->o.skip_bad};
+    DatasetOptions dopt = {.quiet = t->o.quiet || !is_root(t), .skip_bad = t->o.skip_bad,
+                           .vocab_size = t->model.cfg.vocab_size};
     if (!is_root(t)) comm_barrier(t->comm);
     t->train = dataset_open(t->o.train_data, &dopt, t->err, sizeof t->err);
     if (t->train) t->val = dataset_open(t->o.val_data, &dopt, t->err, sizeof t->err);
@@ -60,23 +57,30 @@ static int open_data(Trainer *t) {
 
 static double gib(double bytes) { return bytes / 1073741824.0; }
 
-// Size the activations up front. On a GPU, probe a small micro-batch first and
-// extrapolate (activation memory is linear in the batch), so a batch that does not
-// fit ends with the largest one that does instead of an out-of-memory crash.
+// Device memory the activations of `rows` rows take (from free memory before any).
+static int measure_activations(Trainer *t, int rows, size_t before, MemoryPoint *p) {
+    if (model_reserve(&t->model, rows, t->T, t->err, sizeof t->err)) return -1;
+    *p = (MemoryPoint){rows, (double)before - (double)t->ops->memory_available()};
+    return 0;
+}
+
+// Size the activations up front. On a GPU, probe two small micro-batches first and
+// extrapolate along their line (memory_predict_bytes), so a batch that does not fit
+// ends with the largest one that does instead of an out-of-memory crash.
 static int reserve_activations(Trainer *t) {
     Model *m = &t->model;
     int group = m->cfg.group_size > 1 ? m->cfg.group_size : 1;
     size_t before = t->ops->memory_available();
-    if (!strcmp(t->ops->name, "cuda") && t->micro_b > group) {
-        if (model_reserve(m, group, t->T, t->err, sizeof t->err)) return -1;
-        double per_row = (double)(before - t->ops->memory_available()) / group;
-        double need = per_row * t->micro_b;
-        if (need > 0.95 * before) {
-            int fits = (int)(0.95 * before / per_row) / group * group;
+    if (!strcmp(t->ops->name, "cuda") && t->micro_b > 2 * group) {
+        MemoryPoint small, large;
+        if (measure_activations(t, group, before, &small) || measure_activations(t, 2 * group, before, &large))
+            return -1;
+        double need = memory_predict_bytes(small, large, t->micro_b), budget = 0.95 * before;
+        if (need > budget)
             return train_fail(t, "micro-batch %d x %d needs ~%.1f GiB of activations, %.1f GiB is free on %s: "
                         "the largest micro-batch that fits is %d (raise --accum or lower --batch)",
-                        t->micro_b, t->T, gib(need), gib(before), t->ops->device_name(), fits);
-        }
+                        t->micro_b, t->T, gib(need), gib(before), t->ops->device_name(),
+                        memory_max_rows(small, large, budget, group));
     }
     if (model_reserve(m, t->micro_b, t->T, t->err, sizeof t->err)) {
         if (t->world * t->o.accum > 1) {  // say where the micro-batch size came from
@@ -112,7 +116,7 @@ static int build_model(Trainer *t, const char *resume_path) {
     t->T = t->o.seq_len > 0 ? t->o.seq_len : cfg.max_seq_len;
     if (t->T > cfg.max_seq_len)
         return train_fail(t, "--seq-len %d exceeds %s's context of %d", t->T, cfg.name, cfg.max_seq_len);
-    if (t->o.transition_at >= 0 && !resume_path && cfg.moe_kind != FF_MOT)
+    if (t->o.transition_at >= 0 && !resume_path && model_transition_target(&cfg) < 0)
         return train_fail(t, "--transition-at needs a MoT model (got %s)", cfg.name);
     if (model_create(&t->model, &cfg, t->ops, t->precision, t->o.seed, t->err, sizeof t->err))
         return -1;
@@ -158,9 +162,9 @@ static void resolve_defaults(Trainer *t) {
 static int setup_device(Trainer *t) {
     t->ops = device_select(t->o.device, t->err, sizeof t->err);
     if (!t->ops) return -1;
-    t->precision = strcmp(t->ops->name, "cuda") ? PREC_FP32 : PREC_MIXED;
+    t->precision = device_default_precision(t->ops);
     if (t->o.precision && precision_parse(t->o.precision, &t->precision))
-        return train_fail(t, "--precision must be fp32, mixed or bf16 (got '%s')", t->o.precision);
+        return train_fail(t, "--precision must be " PRECISION_CHOICES " (got '%s')", t->o.precision);
     t->comm = comm_init(t->ops, t->o.comm_timeout, t->err, sizeof t->err);
     if (!t->comm) return -1;
     t->rank = comm_rank(t->comm);
@@ -180,12 +184,11 @@ static void alloc_batches(Trainer *t) {
 
 int train_setup(Trainer *t) {
     if (setup_device(t)) return -1;
-    if (make_dirs(t->out_dir, t->err, sizeof t->err)) return -1;
+    if (make_dirs(t->out_dir, t->err, sizeof t->err) || rundir_lock(t)) return -1;
     char ckpt[1200];
     const char *state_from = state_source(t, ckpt, sizeof ckpt);
     if (build_model(t, state_from)) return -1;
     if (isnan(t->o.lr)) t->o.lr = t->model.cfg.peak_lr;
-    if (!(t->o.lr > 0)) return train_fail(t, "--lr must be > 0 (got %g)", t->o.lr);
     if (state_from && load_state(t, state_from)) return -1;
     if (t->o.transition_at == TRANSITION_AT_START) t->o.transition_at = (int)t->step;
     if (t->step >= t->o.steps && !t->o.resume)
@@ -230,5 +233,6 @@ void train_teardown(Trainer *t) {
     free(t->pool_tokens);
     free(t->pool_targets);
     if (t->comm) comm_finalize(t->comm);
+    rundir_unlock(t);  // last: the next trainer finds every file closed
 }
 
