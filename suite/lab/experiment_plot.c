@@ -142,6 +142,10 @@ static int plot_one(const Experiment *e, const ResultSet *rs, const char *root, 
             e->name, scale_name(e->scale), train ? "training" : "eval");
     int n = write_blocks(f, e, rs, pts, n_pts, curves, &switch_step);
     fclose(f);
+    // Training curves have no TC mode to show the switch: the definition says where.
+    for (int r = 0; r < e->n_runs && switch_step < 0; r++)
+        if (run_value(&e->runs[r], "transition_at"))
+            switch_step = run_number(&e->runs[r], "transition_at");
     if (n == 0) {
         snprintf(err, errlen, "no %s curves in %s yet", train ? "training" : "eval", dir);
         return -1;
