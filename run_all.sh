@@ -7,6 +7,7 @@
 #   ./run_all.sh --scale paper          paper | small | tiny (experiments/README.md)
 #   ./run_all.sh --diff                 only the published-vs-measured table
 #   ./run_all.sh --results DIR          write results under DIR instead of results/
+#   ./run_all.sh --seeds N              seed replicates per run (default: each definition's)
 #
 # Finished runs are skipped and interrupted ones resume, so running it again
 # continues where it stopped. Results: results/<experiment>-<scale>/ (summary.csv,
@@ -14,11 +15,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
 
 scale=""
 results=results
 diff_only=0
+seeds=()
 names=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -27,6 +29,8 @@ while [ $# -gt 0 ]; do
         --scale=*) scale="${1#--scale=}"; shift ;;
         --results) [ $# -ge 2 ] || { echo "run_all.sh: --results needs a folder" >&2; exit 2; }
                    results="$2"; shift 2 ;;
+        --seeds) [ $# -ge 2 ] || { echo "run_all.sh: --seeds needs a count" >&2; exit 2; }
+                 seeds=(--seeds "$2"); shift 2 ;;
         --diff) diff_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -69,7 +73,7 @@ if [ "$diff_only" -eq 0 ]; then
         printf '\n### experiment %d of %d: %s (%s scale; %dm%02ds elapsed)\n' \
             "$((i + 1))" "${#names[@]}" "$name" "$scale" $((elapsed / 60)) $((elapsed % 60))
         rc=0
-        "$suite" run "$name" --scale "$scale" --results "$results" || rc=$?
+        "$suite" run "$name" --scale "$scale" --results "$results" "${seeds[@]}" || rc=$?
         case "$rc" in
             0) ;;
             130) echo "run_all.sh: interrupted; run it again to resume" >&2; exit 130 ;;
