@@ -35,8 +35,6 @@ static const char *USAGE =
     "put hellaswag_val.jsonl in DIR/hellaswag/ or set MOT_HELLASWAG=FILE; without it the\n"
     "task is reported as not run. Exits 1 when no task could be scored.";
 
-static const char *const ALL_TASKS[] = {"piqa", "hellaswag", "arc-easy"};
-
 static void model_logprobs(void *model, const int *tokens, const int *targets, float *logp) {
     model_token_logprobs(model, tokens, targets, logp);
 }
@@ -101,14 +99,13 @@ static int parse_args(int argc, char **argv, DownstreamArgs *a, int *exit_code) 
         return -1;
     }
     for (int i = 0; i < a->tasks.count; i++)
-        if (strcmp(a->tasks.items[i], "piqa") && strcmp(a->tasks.items[i], "arc-easy") &&
-            strcmp(a->tasks.items[i], "hellaswag")) {
-            fprintf(stderr, "suite downstream: unknown task '%s' (piqa, arc-easy, hellaswag)\n",
+        if (mc_task_index(a->tasks.items[i]) < 0) {
+            fprintf(stderr, "suite downstream: unknown task '%s' (" MC_TASK_NAMES ")\n",
                     a->tasks.items[i]);
             return -1;
         }
     if (a->tasks.count == 0)
-        for (int i = 0; i < 3; i++) a->tasks.items[a->tasks.count++] = ALL_TASKS[i];
+        for (int i = 0; i < MC_N_TASKS; i++) a->tasks.items[a->tasks.count++] = mc_task_name(i);
     const char *given = a->data;
     if (!a->data) {
         mc_default_data_dir(a->data_default, sizeof a->data_default);

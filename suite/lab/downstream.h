@@ -36,6 +36,13 @@ typedef struct {
     int count;
 } McTask;
 
+// The tasks, in the order the tables list them. mc_task_index returns a task's
+// index, or -1 for a name that is none of them; MC_TASK_NAMES lists them for messages.
+typedef enum { MC_PIQA, MC_ARC_EASY, MC_HELLASWAG, MC_N_TASKS } McTaskId;
+#define MC_TASK_NAMES "piqa, arc-easy or hellaswag"
+const char *mc_task_name(McTaskId id);
+int mc_task_index(const char *name);
+
 // The task data folder: $MOT_DOWNSTREAM_DIR, else ROOT/datasets/downstream (shipped
 // with the project), else ROOT/../shared/data/downstream; ROOT is experiment_root.
 // When none exists, the shipped path (the error then names it).

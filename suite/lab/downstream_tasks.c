@@ -152,12 +152,9 @@ int mc_task_load(const char *task, const char *path, int limit, McTask *out, cha
                  size_t errlen) {
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", task);
-    int kind = !strcmp(task, "piqa")        ? 0
-               : !strcmp(task, "arc-easy")  ? 1
-               : !strcmp(task, "hellaswag") ? 2
-                                            : -1;
+    int kind = mc_task_index(task);
     if (kind < 0) {
-        snprintf(err, errlen, "unknown task '%s' (piqa, arc-easy or hellaswag)", task);
+        snprintf(err, errlen, "unknown task '%s' (" MC_TASK_NAMES ")", task);
         return -1;
     }
     FILE *f = fopen(path, "r"), *labels = NULL;
@@ -165,7 +162,7 @@ int mc_task_load(const char *task, const char *path, int limit, McTask *out, cha
         snprintf(err, errlen, "%s: cannot open", path);
         return -1;
     }
-    if (kind == 0) {  // PIQA keeps its labels in a separate file beside the jsonl
+    if (kind == MC_PIQA) {  // PIQA keeps its labels in a separate file beside the jsonl
         char lpath[PATH_MAX];
         const char *slash = strrchr(path, '/');
         snprintf(lpath, sizeof lpath, "%.*svalid-labels.lst", slash ? (int)(slash - path + 1) : 0,
@@ -189,8 +186,8 @@ int mc_task_load(const char *task, const char *path, int limit, McTask *out, cha
             rc = bad(&c, "not a JSON object");
             break;
         }
-        rc = kind == 0   ? parse_piqa(out, j, labels, &c)
-             : kind == 1 ? parse_arc(out, j, &c)
+        rc = kind == MC_PIQA       ? parse_piqa(out, j, labels, &c)
+             : kind == MC_ARC_EASY ? parse_arc(out, j, &c)
                          : parse_hellaswag(out, j, &c);
         json_decref(j);
         if (rc) break;
@@ -217,9 +214,34 @@ void mc_task_free(McTask *t) {
     t->count = 0;
 }
 
+// Per task: its name, its data file under the data folder (HellaSwag's is looked
+// up separately: it is not shipped) and the metric the paper's table reports
+// (experiments/published.csv reads the rebuttal's table so: PIQA and ARC-Easy as
+// acc; HellaSwag's metric is not stated, so its usual acc_norm is assumed).
+static const struct {
+    const char *name, *data, *published_metric;
+} TASKS[MC_N_TASKS] = {
+    [MC_PIQA] = {"piqa", "piqa/valid.jsonl", "acc"},
+    [MC_ARC_EASY] = {"arc-easy", "arc_easy/ARC-Easy-Test.jsonl", "acc"},
+    [MC_HELLASWAG] = {"hellaswag", NULL, "acc_norm"},
+};
+
+const char *mc_task_name(McTaskId id) { return TASKS[id].name; }
+
+int mc_task_index(const char *name) {
+    for (int i = 0; i < MC_N_TASKS; i++)
+        if (!strcmp(name, TASKS[i].name)) return i;
+    return -1;
+}
+
 int mc_task_path(const char *task, const char *data_dir, char *out, size_t len, char *err,
                  size_t errlen) {
-    if (!strcmp(task, "hellaswag")) {
+    int id = mc_task_index(task);
+    if (id < 0) {
+        snprintf(err, errlen, "unknown task '%s' (" MC_TASK_NAMES ")", task);
+        return -1;
+    }
+    if (id == MC_HELLASWAG) {
         const char *env = getenv("MOT_HELLASWAG");
         const char *candidates[] = {"hellaswag/hellaswag_val.jsonl", "hellaswag_val.jsonl"};
         if (env && *env) snprintf(out, len, "%s", env);
@@ -234,8 +256,7 @@ int mc_task_path(const char *task, const char *data_dir, char *out, size_t len, 
                  data_dir);
         return -1;
     }
-    const char *rel = !strcmp(task, "piqa") ? "piqa/valid.jsonl" : "arc_easy/ARC-Easy-Test.jsonl";
-    snprintf(out, len, "%s/%s", data_dir, rel);
+    snprintf(out, len, "%s/%s", data_dir, TASKS[id].data);
     if (access(out, R_OK) == 0) return 0;
     snprintf(err, errlen,
              "%s not found: pass --data DIR or set MOT_DOWNSTREAM_DIR to a folder "
@@ -245,11 +266,8 @@ int mc_task_path(const char *task, const char *data_dir, char *out, size_t len, 
 }
 
 const char *mc_published_metric(const char *task) {
-    // As experiments/published.csv reads the rebuttal's table: PIQA and ARC-Easy
-    // as acc; HellaSwag's metric is not stated, so its usual acc_norm is assumed.
-    if (!strcmp(task, "piqa") || !strcmp(task, "arc-easy")) return "acc";
-    if (!strcmp(task, "hellaswag")) return "acc_norm";
-    return NULL;
+    int id = mc_task_index(task);
+    return id < 0 ? NULL : TASKS[id].published_metric;
 }
 
 static int is_dir(const char *path) {

@@ -15,6 +15,7 @@
 #include "impls/model.h"
 #include "kernels/base/error.h"
 #include "kernels/common.h"
+#include "suite/lab/downstream.h"
 #include "suite/lab/experiment_yaml.h"
 #include "suite/number.h"
 #include "suite/paths.h"
@@ -225,7 +226,6 @@ static void make_slug(const char *name, char *slug, size_t len) {
 static const char *const TOP_KEYS[] = {"name",   "title", "description", "plot", "table",
                                        "scales", "runs",  "downstream",  NULL};
 static const char *const DOWNSTREAM_KEYS[] = {"tasks", "limit", NULL};
-static const char *const TASKS[] = {"piqa", "arc-easy", "hellaswag", NULL};
 
 static int get_text(Ctx *c, const YNode *root, const char *key, char *dst, size_t len,
                     int required) {
@@ -255,12 +255,9 @@ static int parse_downstream(Ctx *c, const YNode *ds, Scale s, Experiment *e) {
     if (tasks->count > EXP_MAX_TASKS) return fail(c, tasks->line, "too many tasks");
     for (int i = 0; i < tasks->count; i++) {
         const YNode *t = tasks->items[i];
-        int known = 0;
         if (expect_kind(c, t, YNODE_SCALAR, "a task")) return -1;
-        for (const char *const *k = TASKS; *k; k++) known |= !strcmp(*k, t->value);
-        if (!known)
-            return fail(c, t->line, "unknown task '%s' (expected piqa, arc-easy or hellaswag)",
-                        t->value);
+        if (mc_task_index(t->value) < 0)
+            return fail(c, t->line, "unknown task '%s' (expected " MC_TASK_NAMES ")", t->value);
         snprintf(e->tasks[i], sizeof e->tasks[i], "%s", t->value);
     }
     e->n_tasks = tasks->count;

@@ -110,11 +110,13 @@ static int claim_row(char **f, int n, long line, void *user) {
     int rule = -1;
     for (int i = 0; i < N_RULES; i++)
         if (!strcmp(f[COL_RULE], RULE_NAMES[i])) rule = i;
-    if (rule < 0)
-        return row_fail(r, line,
-                        "unknown rule '%s' (better, matches, improving, speedup, "
-                        "degrades_more, spike, recovers, accuracy)",
-                        f[COL_RULE]);
+    if (rule < 0) {
+        char known[128] = "";
+        for (int i = 0; i < N_RULES; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     RULE_NAMES[i]);
+        return row_fail(r, line, "unknown rule '%s' (%s)", f[COL_RULE], known);
+    }
     c->rule = (ClaimRule)rule;
     if (strcmp(c->metric, "eval_loss") && strcmp(c->metric, "train_loss") &&
         strncmp(c->metric, "acc:", 4) && strncmp(c->metric, "acc_norm:", 9))
