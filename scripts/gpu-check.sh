@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one-call GPU check for a short device window (docs/gpu-status.md), about 8
 # minutes in all. Run from the repository root on the GPU machine:
-#   scripts/gpu-check.sh [--kit build/gpu-kit] [--report PATH] [--budget SECONDS]
+#   scripts/gpu-check.sh [--kit build/gpu-kit.tar.xz|DIR] [--report PATH] [--budget SECONDS]
 # With a kit from scripts/gpu-prepare.sh it runs the kit's binaries against the
 # kit's libraries; without one it builds here (make -j BUILD=build/gpu-check).
 # Steps, each under its share of the budget:
@@ -22,13 +22,18 @@ while [ $# -gt 0 ]; do
         --kit) KIT=$2; shift 2 ;;
         --report) REPORT=$2; shift 2 ;;
         --budget) BUDGET=$2; shift 2 ;;
-        *) echo "usage: scripts/gpu-check.sh [--kit DIR] [--report PATH] [--budget SECONDS]" >&2; exit 2 ;;
+        *) echo "usage: scripts/gpu-check.sh [--kit ARCHIVE|DIR] [--report PATH] [--budget SECONDS]" >&2; exit 2 ;;
     esac
 done
+[ -z "$KIT" ] && [ -f build/gpu-kit.tar.xz ] && KIT=build/gpu-kit.tar.xz
 [ -z "$KIT" ] && [ -d build/gpu-kit/bin ] && KIT=build/gpu-kit
-[ -n "$KIT" ] && [ -d "$KIT" ] && KIT=$(cd "$KIT" && pwd)
 START=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-XXXXXX")
+# The kit as gpu-prepare.sh sends it: one archive, unpacked here.
+if [ -n "$KIT" ] && [ -f "$KIT" ]; then
+    tar -C "$WORK" -xJf "$KIT" && KIT=$(find "$WORK" -mindepth 2 -maxdepth 2 -name bin -type d -printf '%h\n' | head -1)
+fi
+[ -n "$KIT" ] && [ -d "$KIT" ] && KIT=$(cd "$KIT" && pwd)
 BODY=$WORK/body.md
 STATUS="passed"
 : >"$BODY"

@@ -42,14 +42,18 @@ done
     git status --porcelain 2>/dev/null | grep -q . && echo "local changes: yes" || echo "local changes: no"
     date -u +"built %Y-%m-%d %H:%M UTC on $(hostname)"
 } >"$KIT/COMMIT"
-# What a device call sends: tracked and untracked-not-ignored files, plus the kit.
+# The kit travels as one xz archive (the libraries, OpenBLAS above all, shrink
+# about fourfold), so that it fits beside the working tree in a device call.
+ARCHIVE=$KIT.tar.xz
+tar -C "$(dirname "$KIT")" -cJf "$ARCHIVE" "$(basename "$KIT")"
+# What a device call sends: tracked and untracked-not-ignored files, plus the archive.
 tree=$(git ls-files -z -co --exclude-standard 2>/dev/null | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
-kit=$(du -sb "$KIT" | cut -f1)
+kit=$(du -sb "$ARCHIVE" | cut -f1)
 total_mib=$(( (${tree:-0} + kit) / 1048576 ))
-echo "gpu-prepare: kit $((kit / 1048576)) MiB + working tree $((${tree:-0} / 1048576)) MiB = $total_mib MiB to carry (limit 64)"
+echo "gpu-prepare: kit archive $((kit / 1048576)) MiB + working tree $((${tree:-0} / 1048576)) MiB = $total_mib MiB to carry (limit 64)"
 if [ "$total_mib" -ge 64 ]; then
-    echo "gpu-prepare: too large to send: ignore build folders and large untracked files first," >&2
-    echo "  e.g. echo '/build-*/' >> .git/info/exclude (git ls-files -co --exclude-standard lists what travels)" >&2
+    echo "gpu-prepare: too large to send: ignore build folders and large untracked files first" >&2
+    echo "  (git ls-files -co --exclude-standard lists what travels)" >&2
 fi
-echo "gpu-prepare: kit ready in $KIT. On the device, from the repository root:"
-echo "  scripts/gpu-check.sh --kit $KIT      (carry: $KIT)"
+echo "gpu-prepare: kit ready in $ARCHIVE. On the device, from the repository root:"
+echo "  scripts/gpu-check.sh --kit $ARCHIVE      (carry: $ARCHIVE)"
