@@ -44,28 +44,34 @@ typedef struct {
 #define DOWNSTREAM_RUNS \
     { "Transformer-Medium", "MoT-Medium/32E/1", "MoT-Medium/32E/16", NULL }
 
-// SPEC §5, per scale (paper, small, tiny). Small and tiny have one model size,
-// so the Base transition run exists at paper scale only.
+// SPEC §5, per scale (paper, small, cpu, tiny). Small, cpu and tiny have one model
+// size, so the Base transition run exists at paper scale only; cpu trains batches
+// of 32, which cannot hold the 128- and 64-sequence groups of /128E and /64E/16.
+#define CPU_PARAMS_RUNS \
+    { "Transformer-Medium", "MoT-Medium/8E", "MoT-Medium/32E", "MoT-Medium/32E uniform", NULL }
+#define CPU_SPEEDUP_RUNS \
+    { "Transformer-Base", "MoT-Base/32E", NULL }
+#define TRANSITION_RUNS \
+    { "MoT-Medium/32E to TC", "MoT-Medium/32E control", NULL }
 static const Expected EXPECTED[] = {
-    {"fig-params", {FIG_PARAMS_RUNS, FIG_PARAMS_RUNS, FIG_PARAMS_RUNS}},
-    {"fig-granularity", {GRANULARITY_RUNS, GRANULARITY_RUNS, GRANULARITY_RUNS}},
-    {"fig-smoe", {SMOE_RUNS, SMOE_RUNS, SMOE_RUNS}},
-    {"fig-speedup", {SPEEDUP_RUNS, SPEEDUP_RUNS, SPEEDUP_RUNS}},
-    {"table-precision", {PRECISION_RUNS, PRECISION_RUNS, PRECISION_RUNS}},
+    {"fig-params", {FIG_PARAMS_RUNS, FIG_PARAMS_RUNS, CPU_PARAMS_RUNS, FIG_PARAMS_RUNS}},
+    {"fig-granularity", {GRANULARITY_RUNS, GRANULARITY_RUNS, GRANULARITY_RUNS, GRANULARITY_RUNS}},
+    {"fig-smoe", {SMOE_RUNS, SMOE_RUNS, SMOE_RUNS, SMOE_RUNS}},
+    {"fig-speedup", {SPEEDUP_RUNS, SPEEDUP_RUNS, CPU_SPEEDUP_RUNS, SPEEDUP_RUNS}},
+    {"table-precision", {PRECISION_RUNS, PRECISION_RUNS, PRECISION_RUNS, PRECISION_RUNS}},
     {"fig-transition",
      {{"MoT-Medium/32E to TC", "MoT-Base/32E to TC", "MoT-Medium/32E control",
        "MoT-Base/32E control", NULL},
-      {"MoT-Medium/32E to TC", "MoT-Medium/32E control", NULL},
-      {"MoT-Medium/32E to TC", "MoT-Medium/32E control", NULL}}},
-    {"table-downstream", {DOWNSTREAM_RUNS, DOWNSTREAM_RUNS, DOWNSTREAM_RUNS}},
+      TRANSITION_RUNS, TRANSITION_RUNS, TRANSITION_RUNS}},
+    {"table-downstream", {DOWNSTREAM_RUNS, DOWNSTREAM_RUNS, DOWNSTREAM_RUNS, DOWNSTREAM_RUNS}},
 };
 enum { N_EXPECTED = sizeof(EXPECTED) / sizeof(EXPECTED[0]) };
 
-// Each run as consecutive seed replicates: 1 at paper and tiny, 3 at small (the
-// defaults), seeds 1..N in <slug>/seed-<s>; every scale states its precision, so a
-// run key never depends on the device's default.
+// Each run as consecutive seed replicates, seeds 1..N in <slug>/seed-<s>: the
+// scale's default N (1 at paper and tiny, 3 at small and cpu) unless the
+// definition gives the run its own; every scale states its precision, so a run
+// key never depends on the device's default.
 START_TEST(test_every_definition_expands_to_the_spec_runs) {
-    static const int seeds[N_SCALES] = {1, 3, 1};
     char names[64][EXP_NAME_LEN], err[1024];
     int n = experiment_list_names(".", names, 64);
     ck_assert_int_eq(n, N_EXPECTED);
@@ -75,11 +81,15 @@ START_TEST(test_every_definition_expands_to_the_spec_runs) {
             int rc =
                 experiment_load_by_name(".", EXPECTED[i].experiment, (Scale)s, &e, err, sizeof err);
             ck_assert_msg(rc == 0, "%s", err);
-            int k = 0;
-            for (; EXPECTED[i].runs[s][k]; k++)
-                for (int r = 0; r < seeds[s]; r++) {
-                    const RunSpec *run = &e.runs[k * seeds[s] + r];
-                    ck_assert_int_lt(k * seeds[s] + r, e.n_runs);
+            int at = 0;
+            for (int k = 0; EXPECTED[i].runs[s][k]; k++) {
+                ck_assert_msg(at < e.n_runs, "%s at %s: runs missing from %s", e.name,
+                              scale_name((Scale)s), EXPECTED[i].runs[s][k]);
+                int n_seeds = e.runs[at].n_seeds;
+                if (s != SCALE_CPU) ck_assert_int_eq(n_seeds, scale_info((Scale)s)->seeds);
+                for (int r = 0; r < n_seeds; r++, at++) {
+                    const RunSpec *run = &e.runs[at];
+                    ck_assert_int_lt(at, e.n_runs);
                     ck_assert_str_eq(run->name, EXPECTED[i].runs[s][k]);
                     ck_assert_int_eq(run->replicate, r);
                     ck_assert_int_eq(run_number(run, "seed"), r + 1);
@@ -90,8 +100,9 @@ START_TEST(test_every_definition_expands_to_the_spec_runs) {
                     if (s == SCALE_TINY && strcmp(e.name, "table-precision"))  // its point
                         ck_assert_str_eq(run_value(run, "precision"), "fp32");
                 }
-            ck_assert_msg(k * seeds[s] == e.n_runs, "%s at %s: %d runs, expected %d", e.name,
-                          scale_name((Scale)s), e.n_runs, k * seeds[s]);
+            }
+            ck_assert_msg(at == e.n_runs, "%s at %s: %d runs, expected %d", e.name,
+                          scale_name((Scale)s), e.n_runs, at);
             experiment_free(&e);
         }
 }
@@ -125,6 +136,8 @@ START_TEST(test_every_run_is_trainable_as_defined) {
                     ck_assert_int_eq(T, 256);
                     ck_assert_msg(strstr(model, "medium") || strstr(model, "base"), "%s", model);
                 }
+                ck_assert_int_eq(cfg.vocab_size != 50257, s == SCALE_CPU);  // labelled: cpu only
+                if (s == SCALE_CPU) ck_assert_msg(strstr(model, "-cpu"), "%s", model);
                 if (s == SCALE_TINY) {
                     ck_assert_msg(strstr(model, "-tiny"), "%s", model);
                     ck_assert_int_le(run_number(run, "steps"), 200);
@@ -152,6 +165,10 @@ START_TEST(test_malformed_files_name_file_and_line) {
                  "tests/data/experiments/bad-flag.yaml:11: device is set by `suite run` itself");
     expect_error("bad-syntax.yaml", "tests/data/experiments/bad-syntax.yaml:6: YAML syntax error");
     expect_error("missing.yaml", "missing.yaml: cannot open");
+    // A reduced vocabulary is the cpu scale's lever only (labelled there).
+    expect_error("bad-vocab.yaml",
+                 "tests/data/experiments/bad-vocab.yaml:8: run 'Dense': transformer-cpu has a "
+                 "reduced vocabulary (V=8192), allowed at the cpu scale only");
     // The name must match the file, so `suite run NAME` finds what it runs.
     char err[1024];
     Experiment e;

@@ -22,7 +22,7 @@ static const char *DIFF_USAGE =
 int cmd_diff(int argc, char **argv) {
     const char *scale_arg = "tiny", *results = "results", *only = NULL, *published = NULL;
     ArgSpec specs[] = {
-        {"scale", ARG_STRING, &scale_arg, "S           paper | small | tiny (default tiny)"},
+        {"scale", ARG_STRING, &scale_arg, "S           " SCALE_CHOICES " (default tiny)"},
         {"results", ARG_STRING, &results, "DIR         results folder (default results)"},
         {"published", ARG_STRING, &published, "CSV         claims (default experiments/published.csv)"},
     };
@@ -30,7 +30,7 @@ int cmd_diff(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : rc;
     Scale scale;
     if (scale_parse(scale_arg, &scale)) {
-        fprintf(stderr, "suite diff: --scale must be paper, small or tiny (got '%s')\n", scale_arg);
+        fprintf(stderr, "suite diff: --scale must be " SCALE_CHOICES " (got '%s')\n", scale_arg);
         return 2;
     }
     struct stat st;

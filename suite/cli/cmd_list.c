@@ -1,33 +1,68 @@
 // suite list: the experiments, their runs and what each costs at every scale.
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kernels/base/check.h"
+#include "kernels/gemm.h"
 #include "suite/cli/args.h"
 #include "suite/cli/commands.h"
 #include "suite/lab/experiment.h"
+#include "suite/lab/experiment_run.h"
+#include "suite/timefmt.h"
 
 // GPU-hours assume 40% MFU of an A100's 312 TFLOP/s bf16 peak (the paper's GPUs):
 // a typical sustained rate for models of this size in mixed precision.
 #define ASSUMED_MFU 0.40
 #define A100_BF16_FLOPS 312e12
 
+// CPU scales are costed in hours on this machine: one core's 512^3 sgemm rate is
+// measured on the spot, and a training step at the cpu shapes (d = 64, V = 8192,
+// 32 x 64 tokens, one thread) runs at CPU_STEP_EFFICIENCY of it, evals and
+// start-up included -- calibrated on the committed cpu run (results/README.md).
+// `suite run --jobs` trains one run per core.
+#define CPU_STEP_EFFICIENCY 0.55
+
 static const char *LIST_USAGE =
     "usage: suite list [EXPERIMENT] [--scale S] [--runs]\n\n"
     "Lists the experiments (experiments/*.yaml) with their training runs (every seed\n"
     "replicate counts) and their tokens and estimated cost at each scale: GPU-hours at\n"
-    "40% MFU of an A100 (312 TFLOP/s bf16) for paper and small. --runs (or naming one\n"
-    "experiment) lists every run with its seed replicates (x3), model and settings.";
+    "40% MFU of an A100 (312 TFLOP/s bf16) for paper and small; for cpu and tiny,\n"
+    "minutes on one core of this machine, and the wall time of all experiments\n"
+    "with one run per core (runs two experiments share are counted once). --runs\n"
+    "(or naming one experiment) lists every run with its seed replicates (x3),\n"
+    "model and settings.";
 
 typedef struct {
     double tokens, flops;
     int unknown_models;
 } Cost;
 
+// Training plus evaluation (a forward pass: a third of a training token's FLOPs).
 static Cost cost_of(const RunSpec *r) {
     Cost c = {0};
     c.unknown_models = run_cost(r, &c.tokens, &c.flops) != 0;
+    long steps = run_number(r, "steps"), every = run_number(r, "eval_every");
+    long batches = run_value(r, "eval_batches") ? run_number(r, "eval_batches") : 10;
+    if (c.tokens > 0 && steps > 0) {
+        double evals = (every > 0 ? steps / every : 10) + 1;
+        double eval_tokens = evals * batches * (c.tokens / steps);
+        c.flops += eval_tokens * (c.flops / c.tokens) / 3;
+    }
     return c;
+}
+
+// Seconds one core of this machine takes for flops of cpu-scale training.
+static double cpu_seconds(double flops) {
+    static double core_flops;
+    if (core_flops == 0) {
+        int saved = blas_threads_serial_begin();
+        core_flops = gemm_measure_gflops(512, 512, 512, 0.25) * 1e9;
+        blas_threads_serial_end(saved);
+    }
+    return flops / (core_flops * CPU_STEP_EFFICIENCY);
 }
 
 // The options a run sets besides those print_runs shows in columns (the seed is
@@ -53,8 +88,11 @@ static void fmt_cost(char *buf, size_t len, Scale s, const Cost *c) {
     char tok[32];
     fmt_count(tok, sizeof tok, c->tokens);
     double gpu_h = c->flops / (ASSUMED_MFU * A100_BF16_FLOPS) / 3600;
-    if (s == SCALE_TINY) snprintf(buf, len, "%s tok (CPU)", tok);
-    else if (gpu_h >= 10) snprintf(buf, len, "%s tok, %.0f GPU-h", tok, gpu_h);
+    if (scale_info(s)->on_cpu) {
+        char t[32];
+        format_duration(t, sizeof t, cpu_seconds(c->flops));
+        snprintf(buf, len, "%s tok, %s on one core", tok, t);
+    } else if (gpu_h >= 10) snprintf(buf, len, "%s tok, %.0f GPU-h", tok, gpu_h);
     else if (gpu_h >= 1) snprintf(buf, len, "%s tok, %.1f GPU-h", tok, gpu_h);
     else snprintf(buf, len, "%s tok, %.1f GPU-min", tok, gpu_h * 60);
     if (c->unknown_models)
@@ -80,18 +118,54 @@ static void print_runs(const Experiment *e) {
     }
 }
 
+// Every run of every experiment at a CPU scale, each run key once (a run two
+// experiments share is trained once): the wall time with one run per core.
+static void print_cpu_total(const char *root, char names[][EXP_NAME_LEN], int n, Scale s) {
+    char (*keys)[17] = NULL, err[1024];
+    int n_keys = 0, n_runs = 0;
+    double seconds = 0, longest = 0;
+    for (int i = 0; i < n; i++) {
+        Experiment e;
+        if (experiment_load_by_name(root, names[i], s, &e, err, sizeof err)) continue;
+        for (int r = 0; r < e.n_runs; r++, n_runs++) {
+            char key[17];
+            runner_run_key(TRAIN_OPTIONS, N_TRAIN_OPTIONS, e.runs[r].values, e.runs[r].data, key);
+            int seen = 0;
+            for (int k = 0; k < n_keys && !seen; k++) seen = !strcmp(keys[k], key);
+            if (seen) continue;
+            keys = realloc(keys, (size_t)(n_keys + 1) * sizeof *keys);
+            if (!keys) die("out of memory");
+            memcpy(keys[n_keys++], key, 17);
+            double t = cpu_seconds(cost_of(&e.runs[r]).flops);
+            seconds += t;
+            if (t > longest) longest = t;
+        }
+        experiment_free(&e);
+    }
+    free(keys);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    double wall = seconds / cores > longest ? seconds / cores : longest;
+    char one[32], all[32];
+    format_duration(one, sizeof one, seconds);
+    format_duration(all, sizeof all, wall);
+    printf("%s scale, all listed: %d runs, %d to train (the rest shared); %s on one core, "
+           "about %s with --jobs %ld\n",
+           scale_name(s), n_runs, n_keys, one, all, cores);
+}
+
 int cmd_list(int argc, char **argv) {
     const char *scale_arg = NULL, *only = NULL;
     int show_runs = 0;
     ArgSpec specs[] = {
-        {"scale", ARG_STRING, &scale_arg, "S           only this scale (paper, small, tiny)"},
+        {"scale", ARG_STRING, &scale_arg, "S           only this scale (" SCALE_CHOICES ")"},
         {"runs", ARG_FLAG, &show_runs, "            list every run"},
     };
     int rc = args_parse(argc, argv, LIST_USAGE, specs, sizeof specs / sizeof specs[0], &only);
     if (rc) return rc == 1 ? 0 : rc;
     Scale only_scale = SCALE_PAPER;
     if (scale_arg && scale_parse(scale_arg, &only_scale)) {
-        fprintf(stderr, "suite list: --scale must be paper, small or tiny (got '%s')\n", scale_arg);
+        fprintf(stderr, "suite list: --scale must be " SCALE_CHOICES " (got '%s')\n", scale_arg);
         return 2;
     }
     char root[PATH_MAX], names[64][EXP_NAME_LEN], err[1024];
@@ -132,5 +206,7 @@ int cmd_list(int argc, char **argv) {
             if (show_runs) print_runs(&e);
             experiment_free(&e);
         }
+    if (scale_arg && scale_info(only_scale)->on_cpu && !status)
+        print_cpu_total(root, names, n, only_scale);
     return status;
 }

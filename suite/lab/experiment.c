@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "datasets/tokenizer.h"
 #include "impls/model.h"
 #include "kernels/base/error.h"
 #include "kernels/common.h"
@@ -22,12 +23,15 @@
 
 // paper: the paper's recipe, one seed judged against the published tolerance.
 // small: one GPU, 3 seeds so every verdict has a noise estimate.
+// cpu:   2 CPU cores, about 3 hours for everything, 3 seeds; the one scale where
+//        a reduced GPT-2 vocabulary is allowed (experiments/README.md).
 // tiny:  the CPU smoke test (CI): far too short to show any claim, so one seed
 //        (replicates would only measure the noise of runs that are never judged).
 static const ScaleInfo SCALES[N_SCALES] = {
-    {"paper", "mixed", 1, 0, 1},
-    {"small", "mixed", 3, 0, 0},
-    {"tiny", "fp32", 1, 1, 0},
+    {"paper", "mixed", 1, 0, 1, 0, 0},
+    {"small", "mixed", 3, 0, 0, 0, 0},
+    {"cpu", "fp32", 3, 0, 0, 1, 1},
+    {"tiny", "fp32", 1, 1, 0, 1, 0},
 };
 
 const ScaleInfo *scale_info(Scale s) { return &SCALES[s >= 0 && s < N_SCALES ? s : 0]; }
@@ -96,7 +100,7 @@ static int pick_scale(Ctx *c, const YNode *v, Scale s, const YNode **out) {
     if (!per_scale) return 0;
     for (int i = 0; i < v->count; i++)
         if (scale_parse(v->keys[i], &unused))
-            return fail(c, v->items[i]->line, "unknown scale '%s' (expected paper, small or tiny)",
+            return fail(c, v->items[i]->line, "unknown scale '%s' (expected " SCALE_CHOICES ")",
                         v->keys[i]);
     *out = ynode_get(v, scale_name(s));
     return 0;
@@ -135,6 +139,18 @@ int run_set_value(RunSpec *run, const char *option, const char *text, char *err,
         return errorf(err, errlen, "%s: %s", key, why);
     snprintf(run->values[opt - TRAIN_OPTIONS], EXP_VALUE_LEN, "%s", text);
     return 0;
+}
+
+int experiment_vocab_size(const Experiment *e) {
+    int vocab = 0;
+    for (int i = 0; i < e->n_runs; i++) {
+        ModelConfig cfg;
+        char err[256];
+        if (model_config_by_name(run_value(&e->runs[i], "model"), &cfg, err, sizeof err)) return 0;
+        if (vocab && cfg.vocab_size != vocab) return 0;
+        vocab = cfg.vocab_size;
+    }
+    return vocab;
 }
 
 int run_cost(const RunSpec *run, double *tokens, double *flops) {
@@ -294,16 +310,18 @@ static int expand(Ctx *c, const YNode *root, Scale s, Experiment *e) {
     if (desc && expect_kind(c, desc, YNODE_SCALAR, "description")) return -1;
 
     const YNode *scales = ynode_get(root, "scales");
-    if (!scales) return fail(c, 1, "missing key 'scales' (defaults for paper, small, tiny)");
+    if (!scales) return fail(c, 1, "missing key 'scales' (defaults for " SCALE_CHOICES ")");
     if (expect_kind(c, scales, YNODE_MAP, "scales")) return -1;
     for (int i = 0; i < scales->count; i++) {
         Scale unused;
         if (scale_parse(scales->keys[i], &unused))
             return fail(c, scales->items[i]->line,
-                        "unknown scale '%s' (expected paper, small or tiny)", scales->keys[i]);
+                        "unknown scale '%s' (expected " SCALE_CHOICES ")", scales->keys[i]);
     }
     const YNode *defaults = ynode_get(scales, scale_name(s));
-    if (!defaults) return fail(c, scales->line, "scales: missing '%s'", scale_name(s));
+    if (!defaults)
+        return fail(c, scales->line, "scales: no '%s' section: this experiment is not defined at scale %s",
+                    scale_name(s), scale_name(s));
     if (expect_kind(c, defaults, YNODE_MAP, scale_name(s)) ||
         check_run_keys(c, defaults, "a scale's defaults", 0))
         return -1;
@@ -331,6 +349,14 @@ static int expand(Ctx *c, const YNode *root, Scale s, Experiment *e) {
                         "run '%s' at scale %s needs steps, batch and data "
                         "(from the run or from scales.%s)",
                         r.name, scale_name(s), scale_name(s));
+        ModelConfig cfg;
+        char why[256];
+        if (!model_config_by_name(run_value(&r, "model"), &cfg, why, sizeof why) &&
+            cfg.vocab_size != GPT2_VOCAB_SIZE && !scale_info(s)->reduced_vocab_ok)
+            return fail(c, rn->line,
+                        "run '%s': %s has a reduced vocabulary (V=%d), allowed at the cpu "
+                        "scale only; use a model with GPT-2's %d tokens at scale %s",
+                        r.name, cfg.name, cfg.vocab_size, GPT2_VOCAB_SIZE, scale_name(s));
         make_slug(r.name, r.slug, EXP_SLUG_BASE_LEN + 1);
         size_t len = strlen(r.slug);
         for (int j = 0; j < e->n_runs; j++)
@@ -349,8 +375,13 @@ int experiment_load(const char *path, Scale scale, Experiment *out, char *err, s
     if (!root) return -1;
     Ctx c = {path, err, errlen};
     int rc = 0;
-    // Expand every scale so a mistake anywhere in the file is caught now.
+    // Expand every scale the file defines so a mistake anywhere in it is caught
+    // now; only the scale asked for must be there.
+    const YNode *scales = ynode_get(root, "scales");
     for (int s = 0; s < N_SCALES && !rc; s++) {
+        if ((Scale)s != scale && scales && scales->kind == YNODE_MAP &&
+            !ynode_get(scales, scale_name((Scale)s)))
+            continue;
         Experiment e;
         rc = expand(&c, root, (Scale)s, &e);
         if (!rc && (Scale)s == scale) {

@@ -17,7 +17,8 @@
 
 #include "suite/trainer/options.h"
 
-typedef enum { SCALE_PAPER = 0, SCALE_SMALL, SCALE_TINY, N_SCALES } Scale;
+typedef enum { SCALE_PAPER = 0, SCALE_SMALL, SCALE_CPU, SCALE_TINY, N_SCALES } Scale;
+#define SCALE_CHOICES "paper, small, cpu or tiny"
 
 // What a scale means for its runs and verdicts; a new scale is one enum entry,
 // one row of SCALES (experiment.c) and a section in every definition.
@@ -27,6 +28,8 @@ typedef struct {
     int seeds;              // replicates per run where a definition does not say
     int smoke;              // verdicts are "smoke": the pipeline runs, no claim is judged
     int one_seed_judged;    // one seed is judged against the claim's tolerance alone
+    int on_cpu;             // sized for CPU cores: `suite list` estimates hours here
+    int reduced_vocab_ok;   // models may use a reduced GPT-2 vocabulary (labelled)
 } ScaleInfo;
 const ScaleInfo *scale_info(Scale s);
 
@@ -40,7 +43,7 @@ enum {
 };
 
 const char *scale_name(Scale s);
-// "paper" | "small" | "tiny" -> 0, else -1.
+// "paper" | "small" | "cpu" | "tiny" -> 0, else -1.
 int scale_parse(const char *name, Scale *out);
 
 // A run's training options are the keys of the option table (suite/trainer/options.h)
@@ -97,6 +100,10 @@ void experiment_set_seeds(Experiment *e, int n_seeds);
 // The experiment names under root/experiments (*.yaml), sorted. Returns how many
 // (at most max), or -1 when the folder cannot be read.
 int experiment_list_names(const char *root, char names[][EXP_NAME_LEN], int max);
+
+// The vocabulary size the runs' models share (0 when they differ or are unknown):
+// below GPT-2's 50257 it is a reduced vocabulary, which results must say.
+int experiment_vocab_size(const Experiment *e);
 
 // Index of a run's first replicate by its paper name, or -1.
 int experiment_find_run(const Experiment *e, const char *run_name);

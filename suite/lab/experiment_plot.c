@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "datasets/tokenizer.h"
 #include "kernels/common.h"
 
 // A gnuplot single-quoted string: quotes double, nothing else is special.
@@ -159,10 +160,15 @@ static int plot_one(const Experiment *e, const ResultSet *rs, const char *root, 
     fprintf(f, "# written by `suite run %s`; read by plots/%s%s.gp\nname = '%s%s'", e->name,
             e->name, suffix, e->name, suffix);
     fprintf(f, "\nplot_title = ");
-    char title[EXP_TEXT_LEN + 96];
+    char title[EXP_TEXT_LEN + 160];
     const char *dataset = dataset_of(rs);
-    snprintf(title, sizeof title, "%s - %s scale%s%s", e->title, scale_name(e->scale),
-             dataset ? ", " : "", dataset ? dataset : "");
+    int k = snprintf(title, sizeof title, "%s - %s scale%s%s", e->title, scale_name(e->scale),
+                     dataset ? ", " : "", dataset ? dataset : "");
+    if (dataset && !strcmp(dataset, "english-standin"))
+        k += snprintf(title + k, sizeof title - k, " (not C4)");
+    int vocab = experiment_vocab_size(e);
+    if (vocab && vocab != GPT2_VOCAB_SIZE)
+        snprintf(title + k, sizeof title - k, ", GPT-2 vocabulary cut to %d", vocab);
     put_gp_string(f, title);
     fprintf(f, "\nylabel = '%s'\n",
             train ? "training loss (nats; window means)" : "eval loss (nats)");

@@ -114,18 +114,10 @@ static int adopt_twin(const char *twin, const char *dir, char *err, size_t errle
 
 // ---- the experiment ---------------------------------------------------------------------
 
-typedef struct {
-    StrList args;
-    char key[17];
-    char dir[PATH_MAX];
-    RunState state;
-    double cost;  // FLOPs of the whole run, for the ETA
-} Planned;
-
 // The downstream scoring of a finished run, skipped when downstream.csv is there
 // from the same arguments. Returns the child's exit code (0 when skipped).
-static int score_downstream(const Experiment *e, const RunnerOptions *o, const Planned *pl,
-                            const Progress *p) {
+static int score_downstream(const RunnerOptions *o, const Planned *pl, const Progress *p) {
+    const Experiment *e = pl->e;
     StrList args = {0};
     char key[17], stored[17], path[PATH_MAX], err[512];
     strlist_push(&args, "downstream");
@@ -184,6 +176,12 @@ static int score_downstream(const Experiment *e, const RunnerOptions *o, const P
     return rc;
 }
 
+int runner_score_if_finished(const RunnerOptions *o, const Planned *pl, const Progress *prog) {
+    long step;
+    if (!pl->e->n_tasks || run_status_read(pl->dir, &step) != RUN_STATUS_FINISHED) return 0;
+    return score_downstream(o, pl, prog) != 0;
+}
+
 static void print_plan_line(int i, int n, const RunSpec *r) {
     printf("[run %d/%d] %s seed %s  (%s, %s steps x %s", i + 1, n, r->name, run_value(r, "seed"),
            run_value(r, "model"), run_value(r, "steps"), run_value(r, "batch"));
@@ -191,45 +189,65 @@ static void print_plan_line(int i, int n, const RunSpec *r) {
     printf(")\n");
 }
 
-// Train (or resume) one planned run. Returns the child's exit code (RunExit).
-static int train_one(const Experiment *e, const RunnerOptions *o, const RunSpec *r, Planned *pl,
-                     Progress *prog) {
-    char err[1024], log_path[PATH_MAX], eta[48], el[32];
+Prepared runner_prepare(const RunnerOptions *o, Planned *pl, Progress *prog) {
+    char err[1024], twin[PATH_MAX];
+    int reuse = pl->state == RUN_NEW && !find_twin(o, pl->e, pl->key, pl->dir, twin, sizeof twin);
+    if (reuse && (adopt_twin(twin, pl->dir, err, sizeof err) ||
+                  args_file_write(pl->dir, RUNDIR_TRAIN_ARGS, pl->key, &pl->args, err,
+                                  sizeof err))) {
+        // Never train into a folder that may hold links to the twin's files.
+        fprintf(stderr, "suite run: cannot reuse %s: %s\n", twin, err);
+        return PREP_FAILED;
+    }
+    if (pl->state == RUN_FINISHED || pl->state == RUN_DIVERGED) {
+        printf("    %s earlier with this configuration, skipped\n", run_state_name(pl->state));
+        return PREP_SKIPPED;
+    }
+    if (reuse) {
+        printf("    same configuration finished in %s: reused, not retrained\n", twin);
+        prog->remaining_cost -= pl->cost;
+        return PREP_REUSED;
+    }
     if ((pl->state == RUN_STALE && move_aside(pl->dir, err, sizeof err)) ||
         make_dirs(pl->dir, err, sizeof err) ||
         args_file_write(pl->dir, RUNDIR_TRAIN_ARGS, pl->key, &pl->args, err, sizeof err)) {
         fprintf(stderr, "suite run: %s\n", err);
-        return RUN_EXIT_ERROR;
+        return PREP_FAILED;
     }
-    long done = 0, steps = run_number(r, "steps");
+    long done = 0, steps = run_number(&pl->e->runs[pl->index], "steps");
     if (pl->state == RUN_RESUME) {
         run_status_read(pl->dir, &done);
         strlist_push(&pl->args, "--resume");
         printf("    resuming from step %ld\n", done);
     }
-    double left = steps > 0 ? pl->cost * (1 - (double)done / steps) : pl->cost;
+    pl->left = steps > 0 ? pl->cost * (1 - (double)done / steps) : pl->cost;
     prog->remaining_cost -= pl->cost;
-    progress_eta(prog, left, eta, sizeof eta);
-    format_duration(el, sizeof el, monotonic_seconds() - prog->start);
-    snprintf(log_path, sizeof log_path, "%s/" RUNDIR_TRAIN_LOG, pl->dir);
-    printf("    elapsed %s, %s; log %s\n", el, eta, log_path);
-    double t0 = monotonic_seconds();
-    int code = run_child(o, &pl->args, log_path, pl->dir, steps, left, prog);
-    prog->done_seconds += monotonic_seconds() - t0;
-    prog->done_cost += left;
+    return PREP_TRAIN;
+}
+
+int runner_finish(const RunnerOptions *o, const Planned *pl, int code, double seconds,
+                  const char *prefix, Progress *prog) {
+    char log_path[PATH_MAX];
+    long done = 0;
+    prog->done_cost += pl->left;
     run_status_read(pl->dir, &done);
+    snprintf(log_path, sizeof log_path, "%s/" RUNDIR_TRAIN_LOG, pl->dir);
     if (code == RUN_EXIT_FINISHED) {
-        printf("    finished in %.1fs\n", monotonic_seconds() - t0);
-    } else if (code == RUN_EXIT_DIVERGED) {
-        printf("    diverged at step %ld: recorded, going on\n", done);
-    } else if (code >= RUN_EXIT_SIGNAL) {
-        fprintf(stderr, "suite run: interrupted; `suite run %s --scale %s` resumes\n", e->name,
-                scale_name(e->scale));
-    } else {
-        fprintf(stderr, "    FAILED (exit %d); last lines of %s:\n", code, log_path);
-        print_log_tail(log_path, 15);
+        printf("%sfinished in %.1fs\n", prefix, seconds);
+        return runner_score_if_finished(o, pl, prog);
     }
-    return code;
+    if (code == RUN_EXIT_DIVERGED) {
+        printf("%sdiverged at step %ld after %.1fs: recorded, going on\n", prefix, done, seconds);
+    } else if (code >= RUN_EXIT_SIGNAL) {
+        fprintf(stderr, "%sinterrupted at step %ld; `suite run %s --scale %s` resumes\n", prefix,
+                done, pl->e->name, scale_name(pl->e->scale));
+    } else {
+        fprintf(stderr, "%sFAILED (exit %d) after %.1fs; last lines of %s:\n", prefix, code,
+                seconds, log_path);
+        print_log_tail(log_path, 15);
+        return 1;
+    }
+    return 0;
 }
 
 // Arguments, key, directory, state and cost of every run before anything runs,
@@ -238,8 +256,10 @@ static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan,
     char err[1024];
     for (int i = 0; i < e->n_runs; i++) {
         Planned *pl = &plan[i];
+        pl->e = e;
+        pl->index = i;
         if (runner_train_args(e, &e->runs[i], o, &pl->args, pl->key, err, sizeof err)) {
-            fprintf(stderr, "suite run: %s: %s\n", e->runs[i].name, err);
+            fprintf(stderr, "suite run: %s: %s: %s\n", e->name, e->runs[i].name, err);
             return -1;
         }
         runner_run_dir(o, e, &e->runs[i], pl->dir, sizeof pl->dir);
@@ -251,57 +271,96 @@ static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan,
     return 0;
 }
 
-int runner_run_experiment(const Experiment *e, const RunnerOptions *o) {
-    char err[1024];
-    Planned *plan = callocCheck(e->n_runs, sizeof(Planned));
-    Progress prog = {.start = monotonic_seconds()};
-    int stop = 0, failed = 0;
-    if (plan_runs(e, o, plan, &prog)) stop = RUN_EXIT_USAGE;
-    else
-        printf("== %s at %s scale: %d runs -> %s/runs/%s/%s/\n", e->name, scale_name(e->scale),
-               e->n_runs, o->results, e->name, scale_name(e->scale));
-
-    for (int i = 0; i < e->n_runs && !stop; i++) {
+// The runs of one experiment one after another, each child waited for with
+// its live step line. Returns 0, RUN_EXIT_INTERRUPTED or RUN_EXIT_USAGE.
+static int train_in_order(const RunnerOptions *o, Planned *plan, int n, Progress *prog,
+                          int *failed) {
+    for (int i = 0; i < n && !runner_interrupted(); i++) {
         Planned *pl = &plan[i];
-        print_plan_line(i, e->n_runs, &e->runs[i]);
-        char twin[PATH_MAX];
-        int reuse = pl->state == RUN_NEW && !find_twin(o, e, pl->key, pl->dir, twin, sizeof twin);
-        if (reuse && (adopt_twin(twin, pl->dir, err, sizeof err) ||
-                      args_file_write(pl->dir, RUNDIR_TRAIN_ARGS, pl->key, &pl->args, err,
-                                      sizeof err))) {
-            // Never train into a folder that may hold links to the twin's files.
-            fprintf(stderr, "suite run: cannot reuse %s: %s\n", twin, err);
-            failed = 1;
-            continue;
-        }
-        if (pl->state == RUN_FINISHED || pl->state == RUN_DIVERGED) {
-            printf("    %s earlier with this configuration, skipped\n", run_state_name(pl->state));
-        } else if (reuse) {
-            printf("    same configuration finished in %s: reused, not retrained\n", twin);
-            prog.remaining_cost -= pl->cost;
-        } else {
-            int code = train_one(e, o, &e->runs[i], pl, &prog);
-            if (code >= RUN_EXIT_SIGNAL) stop = RUN_EXIT_INTERRUPTED;
-            // A bad argument: every other run would fail too.
-            else if (code == RUN_EXIT_USAGE) stop = RUN_EXIT_USAGE;
-            else if (code != RUN_EXIT_FINISHED && code != RUN_EXIT_DIVERGED) failed = 1;
-            if (code != RUN_EXIT_FINISHED) continue;
-        }
-        long step;
-        int finished = run_status_read(pl->dir, &step) == RUN_STATUS_FINISHED;
-        if (e->n_tasks && finished && score_downstream(e, o, pl, &prog)) failed = 1;
+        const RunSpec *r = &pl->e->runs[pl->index];
+        print_plan_line(i, n, r);
+        Prepared prep = runner_prepare(o, pl, prog);
+        if (prep == PREP_FAILED) *failed = 1;
+        if (prep == PREP_SKIPPED || prep == PREP_REUSED)
+            *failed |= runner_score_if_finished(o, pl, prog);
+        if (prep != PREP_TRAIN) continue;
+        char log_path[PATH_MAX], eta[48], el[32];
+        progress_eta(prog, pl->left, eta, sizeof eta);
+        format_duration(el, sizeof el, monotonic_seconds() - prog->start);
+        snprintf(log_path, sizeof log_path, "%s/" RUNDIR_TRAIN_LOG, pl->dir);
+        printf("    elapsed %s, %s; log %s\n", el, eta, log_path);
+        double t0 = monotonic_seconds();
+        int code = run_child(o, &pl->args, log_path, pl->dir, run_number(r, "steps"), pl->left,
+                             prog);
+        prog->done_seconds += monotonic_seconds() - t0;
+        *failed |= runner_finish(o, pl, code, monotonic_seconds() - t0, "    ", prog);
+        if (code >= RUN_EXIT_SIGNAL) return RUN_EXIT_INTERRUPTED;
+        if (code == RUN_EXIT_USAGE) return RUN_EXIT_USAGE;  // every other run would fail too
     }
-    if (stop != RUN_EXIT_USAGE && runner_collect(e, o, err, sizeof err)) {
+    return runner_interrupted() ? RUN_EXIT_INTERRUPTED : 0;
+}
+
+static void print_header(const Experiment *e, const RunnerOptions *o) {
+    printf("== %s at %s scale: %d runs -> %s/runs/%s/%s/\n", e->name, scale_name(e->scale),
+           e->n_runs, o->results, e->name, scale_name(e->scale));
+}
+
+// Collect (unless the definitions could not run) and say how long it took.
+static int finish_experiment(const Experiment *e, const RunnerOptions *o, double start) {
+    char err[1024], el[32];
+    int failed = 0;
+    if (runner_collect(e, o, err, sizeof err)) {
         fprintf(stderr, "suite run: %s\n", err);
         failed = 1;
     }
-    for (int i = 0; i < e->n_runs; i++) strlist_free(&plan[i].args);
-    free(plan);
-    if (stop == RUN_EXIT_USAGE) return RUN_EXIT_USAGE;
-    char el[32];
-    format_duration(el, sizeof el, monotonic_seconds() - prog.start);
+    format_duration(el, sizeof el, monotonic_seconds() - start);
     printf("== %s at %s scale: done in %s\n", e->name, scale_name(e->scale), el);
+    return failed;
+}
+
+// Every experiment in turn, each collected before the next starts (jobs 1), or
+// every run of every experiment on up to o->jobs children, then the collecting.
+static int run_all(const Experiment *es, int n_exp, const RunnerOptions *o, Planned *plan,
+                   int n, Progress *prog, int *failed) {
+    int stop = 0;
+    if (o->jobs <= 1) {
+        for (int x = 0, off = 0; x < n_exp && !stop; off += es[x].n_runs, x++) {
+            double start = monotonic_seconds();
+            print_header(&es[x], o);
+            stop = train_in_order(o, plan + off, es[x].n_runs, prog, failed);
+            if (stop != RUN_EXIT_USAGE) *failed |= finish_experiment(&es[x], o, start);
+        }
+        return stop;
+    }
+    for (int x = 0; x < n_exp; x++) print_header(&es[x], o);
+    stop = runner_train_parallel(o, plan, n, o->jobs, prog, failed);
+    for (int x = 0; x < n_exp && stop != RUN_EXIT_USAGE; x++)
+        *failed |= finish_experiment(&es[x], o, prog->start);
+    return stop;
+}
+
+int runner_run_experiments(const Experiment *es, int n_exp, const RunnerOptions *o) {
+    int n = 0, stop = 0, failed = 0;
+    for (int x = 0; x < n_exp; x++) n += es[x].n_runs;
+    Planned *plan = callocCheck(n > 0 ? n : 1, sizeof(Planned));
+    Progress prog = {.start = monotonic_seconds()};
+    for (int x = 0, off = 0; x < n_exp && !stop; off += es[x].n_runs, x++)
+        if (plan_runs(&es[x], o, plan + off, &prog)) stop = RUN_EXIT_USAGE;
+    if (!stop) {
+        runner_catch_signals();
+        stop = run_all(es, n_exp, o, plan, n, &prog, &failed);
+        runner_release_signals();
+    }
+    for (int i = 0; i < n; i++) strlist_free(&plan[i].args);
+    free(plan);
+    fflush(stdout);  // the last word, after the collected results
+    if (stop == RUN_EXIT_INTERRUPTED)
+        fprintf(stderr, "suite run: interrupted; run the same command again to resume\n");
     return stop ? stop : failed ? RUN_EXIT_ERROR : RUN_EXIT_FINISHED;
+}
+
+int runner_run_experiment(const Experiment *e, const RunnerOptions *o) {
+    return runner_run_experiments(e, 1, o);
 }
 
 int runner_collect(const Experiment *e, const RunnerOptions *o, char *err, size_t errlen) {

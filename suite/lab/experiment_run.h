@@ -31,6 +31,7 @@ typedef struct {
     const char *results;  // results folder (RESULTS above)
     const char *device;   // passed as --device when non-NULL
     const char *exe;      // the suite binary to invoke
+    int jobs;             // training children at once (0 or 1: one after another)
 } RunnerOptions;
 
 // Arguments of `suite train` for run (without the program name) and the run's
@@ -68,6 +69,14 @@ void runner_results_dir(const RunnerOptions *o, const Experiment *e, char *out, 
 // or diverged, _ERROR when a run failed, _USAGE for a usage error in the
 // definition, _INTERRUPTED when interrupted.
 int runner_run_experiment(const Experiment *e, const RunnerOptions *o);
+
+// The runs of es[0..n) together: with o->jobs > 1, up to o->jobs training
+// children at once (each with OMP_NUM_THREADS = cores / jobs unless the user set
+// it), a run shared by several experiments (the same key) trained once and
+// reused by the others, one progress line per event; then every experiment is
+// collected. With jobs 1, runner_run_experiment for each in turn. Same exit
+// codes; SIGINT/SIGTERM stop the children and return RUN_EXIT_INTERRUPTED.
+int runner_run_experiments(const Experiment *es, int n, const RunnerOptions *o);
 
 // Collect every run directory of e into RESULTS/<experiment>-<scale>/ and render
 // the figure (gnuplot; a missing gnuplot is a warning). 0, or -1 with err.

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datasets/tokenizer.h"
 #include "kernels/common.h"
 #include "suite/paths.h"
 
@@ -223,6 +224,13 @@ int report_write_markdown(const char *path, Scale scale, const ExperimentReport 
                 "Its runs are far too short to show any claim, so every verdict reads "
                 "\"smoke\" (the measurement is still printed).\n",
                 scale_name(scale));
+    int vocab = n ? experiment_vocab_size(&reps[0].exp) : 0;
+    if (vocab && vocab != GPT2_VOCAB_SIZE)
+        fprintf(f,
+                "\n**Reduced vocabulary:** the models at %s scale use GPT-2's first %d merges "
+                "(V = %d, end-of-text = %d), not its 50257 tokens, so their losses are not "
+                "comparable with GPT-2-vocabulary losses.\n",
+                scale_name(scale), vocab - GPT2_MIN_VOCAB_SIZE, vocab, vocab - 1);
     if (scale != SCALE_PAPER)
         fprintf(f,
                 "\nAt %s scale the models are smaller and trained far shorter than in the "

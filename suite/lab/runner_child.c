@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static const char *field_at(char *line, int col) {
 }
 
 // Last data row of DIR/metrics.csv: step and loss (the trainer's live progress).
-static int last_metrics(const char *dir, long *step, double *loss) {
+int last_metrics(const char *dir, long *step, double *loss) {
     char path[PATH_MAX], header[512], buf[4096];
     snprintf(path, sizeof path, "%s/" RUNDIR_METRICS, dir);
     FILE *f = fopen(path, "rb");
@@ -76,35 +77,76 @@ void progress_eta(const Progress *p, double running_cost_left, char *buf, size_t
     snprintf(buf, len, "ETA %s", d);
 }
 
-// Run `suite ARGS` with stdout/stderr to log_path; while a training child runs
-// (total_steps > 0), show its step and loss (one updating line on a terminal, a
-// line per quarter otherwise).
-// Returns the child's exit code, or 128+signal.
-int run_child(const RunnerOptions *o, const StrList *args, const char *log_path,
-                     const char *run_dir, long total_steps, double cost, const Progress *p) {
+// SIGINT/SIGTERM while `suite run` trains: remembered, so the runner stops its
+// children (they keep their last checkpoint) and returns RUN_EXIT_INTERRUPTED.
+static volatile sig_atomic_t stop_signal;
+static struct sigaction saved_int, saved_term;
+
+static void remember_signal(int sig) { stop_signal = sig; }
+
+void runner_catch_signals(void) {
+    struct sigaction sa = {.sa_handler = remember_signal};  // no SA_RESTART: wake the naps
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    sigaction(SIGINT, NULL, &saved_int);
+    sigaction(SIGTERM, NULL, &saved_term);
+    // A runner started with SIGINT ignored (nohup, `&`) keeps ignoring it.
+    if (saved_int.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
+    if (saved_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, NULL);
+}
+
+void runner_release_signals(void) {
+    sigaction(SIGINT, &saved_int, NULL);
+    sigaction(SIGTERM, &saved_term, NULL);
+}
+
+int runner_interrupted(void) { return stop_signal != 0; }
+
+pid_t spawn_child(const RunnerOptions *o, const StrList *args, const char *log_path,
+                  int threads) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) die("fork failed: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        char **argv = mallocCheck((args->count + 2) * sizeof(char *));
-        argv[0] = "suite";
-        memcpy(argv + 1, args->items, (args->count + 1) * sizeof(char *));
-        execv(o->exe, argv);
-        fprintf(stderr, "cannot run %s: %s\n", o->exe, strerror(errno));
-        _exit(RUN_EXIT_NO_EXEC);
+    if (pid > 0) return pid;
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
     }
-    int tty = isatty(1), quarter_shown = 0, status;
+    if (threads > 0 && !getenv("OMP_NUM_THREADS")) {  // the user's choice wins
+        char n[16];
+        snprintf(n, sizeof n, "%d", threads);
+        setenv("OMP_NUM_THREADS", n, 1);
+        setenv("OPENBLAS_NUM_THREADS", n, 1);
+    }
+    char **argv = mallocCheck((args->count + 2) * sizeof(char *));
+    argv[0] = "suite";
+    memcpy(argv + 1, args->items, (args->count + 1) * sizeof(char *));
+    execv(o->exe, argv);
+    fprintf(stderr, "cannot run %s: %s\n", o->exe, strerror(errno));
+    _exit(RUN_EXIT_NO_EXEC);
+}
+
+int child_exit_code(int status) {
+    if (WIFSIGNALED(status)) return RUN_EXIT_SIGNAL + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+// Run `suite ARGS` with stdout/stderr to log_path; while a training child runs
+// (total_steps > 0), show its step and loss (one updating line on a terminal, a
+// line per quarter otherwise). SIGINT/SIGTERM to the runner stops the child.
+// Returns the child's exit code, or 128+signal.
+int run_child(const RunnerOptions *o, const StrList *args, const char *log_path,
+              const char *run_dir, long total_steps, double cost, const Progress *p) {
+    pid_t pid = spawn_child(o, args, log_path, 0);
+    int tty = isatty(1), quarter_shown = 0, status, stopping = 0;
     double started = monotonic_seconds();
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) die("waitpid: %s", strerror(errno));
+        if (runner_interrupted() && !stopping) stopping = !kill(pid, SIGTERM);
         struct timespec nap = {0, 500 * 1000 * 1000};
         nanosleep(&nap, NULL);
         long step;
@@ -122,8 +164,7 @@ int run_child(const RunnerOptions *o, const StrList *args, const char *log_path,
         fflush(stdout);
     }
     if (tty) printf("\r%*s\r", 78, "");
-    if (WIFSIGNALED(status)) return RUN_EXIT_SIGNAL + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    return child_exit_code(status);
 }
 
 void print_log_tail(const char *log_path, int lines) {
