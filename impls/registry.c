@@ -15,7 +15,8 @@ typedef struct {
     int d_model, n_layers, n_heads, d_ff, max_seq_len;
     int vocab_size;          // 50257 = GPT-2's; smaller = its first vocab_size-257 merges
     float dense_lr, moe_lr;  // SPEC §3 peak LRs: Medium dense 1e-3, MoT/EC/TC 7e-4;
-                             // Base dense 4e-4, MoT 2e-4 (tiny/mini: one LR, sweep pending)
+                             // Base dense 4e-4, MoT 2e-4; cpu: the sweep's
+                             // (experiments/README.md); tiny/mini: one LR, sweep pending
 } SizeSpec;
 
 // tiny and cpu are this suite's CPU sizes (not from the paper): one 64-wide head.
@@ -24,7 +25,7 @@ typedef struct {
 // FLOPs back to about 70% so the blocks, where MoT acts, get the compute.
 static const SizeSpec SIZES[] = {
     {"tiny", 64, 4, 1, 256, 64, 50257, 3e-3f, 3e-3f},
-    {"cpu", 64, 4, 1, 256, 64, 8192, 2e-3f, 2e-3f},
+    {"cpu", 64, 4, 1, 256, 64, 8192, 1.6e-2f, 1.6e-2f},
     {"mini", 256, 4, 4, 1024, 256, 50257, 7e-4f, 7e-4f},
     {"medium", 512, 8, 8, 2048, 256, 50257, 1e-3f, 7e-4f},
     {"base", 768, 12, 12, 3072, 256, 50257, 4e-4f, 2e-4f},
