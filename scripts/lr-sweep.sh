@@ -38,7 +38,8 @@ shift 2
 case "$jobs" in ''|*[!0-9]*|0) echo "lr-sweep.sh: --jobs must be a positive integer (got '$jobs')" >&2; exit 2 ;; esac
 [ -x "$suite" ] || { echo "lr-sweep.sh: $suite not found; run make first (or pass --suite)" >&2; exit 2; }
 
-threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
+# One thread per run unless the caller chose (OMP_NUM_THREADS), as `suite run --jobs` does.
+threads=${OMP_NUM_THREADS:-$(( $(nproc) / jobs ))}; [ "$threads" -ge 1 ] || threads=1
 dir_of() { echo "$out/${model//\//_}/lr-$1"; }
 
 train_one() {

@@ -19,6 +19,11 @@
 #define RUNDIR_DOWNSTREAM_ARGS "downstream.args"
 #define RUNDIR_DOWNSTREAM_CSV "downstream.csv"
 #define RUNDIR_DOWNSTREAM_LOG "downstream.log"
+// The loss on the bundled C4 validation sample of a run trained on other data
+// (`suite eval --out`), shown beside its own validation loss.
+#define RUNDIR_BESIDE_ARGS "eval-c4-sample.args"
+#define RUNDIR_BESIDE_CSV "eval-c4-sample.csv"  // dataset,batches,eval_loss (one row)
+#define RUNDIR_BESIDE_LOG "eval-c4-sample.log"
 
 // config.json keys the lab reads besides the options (which use their YAML names).
 #define CONFIG_TRAIN_DATASET "train_dataset"  // dataset label, e.g. "c4-sample"
@@ -47,6 +52,10 @@ typedef enum {
     DOWNSTREAM_ACC_NORM_SE, DOWNSTREAM_PUBLISHED, DOWNSTREAM_STATUS, N_DOWNSTREAM_COLS
 } DownstreamCol;
 extern const char *const DOWNSTREAM_COLS[N_DOWNSTREAM_COLS];
+// eval-c4-sample.csv (`suite eval --out`): the data's label, the batches evaluated
+// and the mean loss in nats, one row.
+#define EVAL_OUT_HEADER "dataset,batches,eval_loss"
+#define EVAL_OUT_LOSS_COL "eval_loss"
 
 // ---- status.json ---------------------------------------------------------------
 typedef enum {

@@ -49,6 +49,7 @@ static void add_row(ResultSet *rs, const char *name, long seed, const char *stat
     r->final_train_loss = train_loss;
     r->steps = steps;
     r->elapsed_s = elapsed;
+    r->c4_sample_eval_loss = NAN;  // trained on C4: nothing beside
     r->diverged_at = strcmp(status, "diverged") ? -1 : steps;
 }
 

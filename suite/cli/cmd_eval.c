@@ -1,9 +1,11 @@
 // suite eval: mean cross-entropy of a checkpoint over a token stream, read in
 // sequential non-overlapping windows from the start (deterministic, so numbers
 // can be compared with other implementations).
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "datasets/dataset.h"
 #include "impls/checkpoint.h"
@@ -13,15 +15,30 @@
 #include "suite/cli/commands.h"
 #include "suite/trainer/device.h"
 #include "suite/paths.h"
+#include "suite/rundir.h"
 
 static const char *USAGE =
-    "usage: suite eval --ckpt PATH [--data SPEC] [--batch B] [--seq-len T] [--batches N]\n\n"
+    "usage: suite eval --ckpt PATH [--data SPEC] [--batch B] [--seq-len T] [--batches N]\n"
+    "                  [--out CSV]\n\n"
     "Mean token cross-entropy (nats) of a checkpoint over sequential non-overlapping\n"
     "windows of T+1 tokens from the start of the data (documents in file order, each\n"
     "followed by end-of-text). MoT groups are formed from consecutive rows as in training.";
 
+// The result as a one-row CSV for the lab (`suite run` reads it by header name).
+static int write_out(const char *path, const char *label, int batches, double loss, char *err,
+                     size_t errlen) {
+    FILE *f = fopen(path, "w");
+    if (f) fprintf(f, EVAL_OUT_HEADER "\n%s,%d,%.6f\n", label, batches, loss);
+    if (!f || fclose(f)) {
+        snprintf(err, errlen, "--out %s: cannot write it (%s); check the folder exists", path,
+                 strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *data = NULL, *device = "auto";
+    const char *ckpt = NULL, *data = NULL, *device = "auto", *out = NULL;
     int B = 32, T = 0, batches = 0, discrete = 0, pad = 0, skip_bad = 0;
     char default_data[1024];
     suite_path(default_data, sizeof default_data, "datasets/c4-sample/c4-en-validation.sample1000.olmo.json.gz");
@@ -33,6 +50,7 @@ int cmd_eval(int argc, char **argv) {
         {"seq-len", ARG_INT, &T, "T       window length (default: the model's context)"},
         {"batches", ARG_INT, &batches, "N       number of batches (default: all full batches)"},
         {"device", ARG_STRING, &device, "D        cpu | cuda | auto"},
+        {"out", ARG_STRING, &out, "CSV        also write " EVAL_OUT_HEADER " (one row) there"},
         {"discrete", ARG_FLAG, &discrete, "      MoT: argmax one-hot routing over each group"},
         {"skip-bad", ARG_FLAG, &skip_bad, "      count and skip malformed lines / corrupt gzip members"},
         {"pad", ARG_FLAG, &pad, "           MoT: pad a batch not divisible by the group size (EC still refuses one)"},
@@ -84,7 +102,7 @@ int cmd_eval(int argc, char **argv) {
     printf("eval loss %.6f nats (ppl %.2f) | %s | %d batches of %dx%d = %lld tokens | data %s (%s)%s\n",
            loss, exp(loss), cfg.name, batches, B, T, (long long)batches * B * T, data,
            dataset_label(ds), discrete ? " | discrete routing" : "");
-    rc = 0;
+    rc = out ? write_out(out, dataset_label(ds), batches, loss, err, sizeof err) : 0;
 done:
     if (rc) fprintf(stderr, "suite eval: %s\n", err);
     if (ds) dataset_close(ds);

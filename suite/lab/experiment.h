@@ -1,8 +1,8 @@
 // Experiment definitions (experiments/<name>.yaml): one figure or table of the
-// paper as a list of training runs, expanded at one of three scales (SPEC §6).
+// paper as a list of training runs, expanded at one of four scales (SPEC §6).
 //
 // Every run value (steps, batch, lr, model, ...) is either one YAML scalar that
-// holds at every scale or a mapping {paper: .., small: .., tiny: ..}; a run whose
+// holds at every scale or a mapping {paper: .., small: .., cpu: .., tiny: ..}; a run whose
 // model has no entry for a scale is not part of the experiment at that scale.
 // Values a run does not set come from the file's per-scale defaults (`scales:`),
 // and what neither sets is left to `suite train`'s own defaults, except the
@@ -83,8 +83,9 @@ typedef struct {
     int downstream_limit;  // examples per task (0: all)
 } Experiment;
 
-// Parse and validate a definition (all three scales are checked, so a typo in
-// the paper section fails a tiny run too) and expand it at scale. 0, or -1 with
+// Parse and validate a definition (every scale it defines is checked, so a typo
+// in the paper section fails a tiny run too; only `scale` must be defined) and
+// expand it at scale. 0, or -1 with
 // err = "path:line: what is wrong and how to fix it".
 int experiment_load(const char *path, Scale scale, Experiment *out, char *err, size_t errlen);
 // root/experiments/NAME.yaml; an unknown NAME lists the known ones in err.

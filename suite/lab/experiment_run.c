@@ -76,7 +76,11 @@ static int find_twin(const RunnerOptions *o, const Experiment *e, const char *ke
 }
 
 // Hard-link the twin's training files (not its args or downstream scores) into
-// dir: no copy of the checkpoint, and the twin stays untouched.
+// dir: no copy of the checkpoint, and the twin stays untouched. Its C4-sample
+// eval is linked too: it depends only on the checkpoint and the B, T and eval
+// batches the shared key fixes (a --device that differs re-keys it, and
+// run_post_step unlinks before writing). Downstream scores depend on the
+// experiment's tasks and limit, so each experiment scores its own.
 static int adopt_twin(const char *twin, const char *dir, char *err, size_t errlen) {
     if (make_dirs(dir, err, errlen)) return -1;
     DIR *d = opendir(twin);
@@ -114,12 +118,51 @@ static int adopt_twin(const char *twin, const char *dir, char *err, size_t errle
 
 // ---- the experiment ---------------------------------------------------------------------
 
+// A child run on a finished run's checkpoint: its arguments file, output and log.
+typedef struct {
+    const char *name, *args_file, *csv, *log;
+} PostStep;
+
+// Run `suite ARGS` (what: the line saying what it does) unless step->csv is there
+// from the same key. The files may be hard links shared with a twin (adopt_twin):
+// they are unlinked before being written, so the twin's stay as they were.
+// Returns the child's exit code (0 when skipped).
+static int run_post_step(const RunnerOptions *o, const Planned *pl, const Progress *p,
+                         const PostStep *step, const char *key, const StrList *args,
+                         const char *what) {
+    char stored[17], csv[PATH_MAX], log[PATH_MAX], err[512];
+    int scheme;
+    args_file_read_key(pl->dir, step->args_file, stored, &scheme);
+    snprintf(csv, sizeof csv, "%s/%s", pl->dir, step->csv);
+    snprintf(log, sizeof log, "%s/%s", pl->dir, step->log);
+    if (!strcmp(stored, key) && exists(csv)) {
+        printf("    %s: done earlier, skipped\n", step->name);
+        return 0;
+    }
+    char args_path[PATH_MAX];
+    snprintf(args_path, sizeof args_path, "%s/%s", pl->dir, step->args_file);
+    remove(args_path);
+    remove(csv);
+    remove(log);
+    if (args_file_write(pl->dir, step->args_file, key, args, err, sizeof err)) {
+        fprintf(stderr, "suite run: %s\n", err);
+        return RUN_EXIT_ERROR;
+    }
+    printf("    %s\n", what);
+    int rc = run_child(o, args, log, pl->dir, 0, 0, p);
+    if (rc) {
+        fprintf(stderr, "    %s failed (exit %d); log %s:\n", step->name, rc, log);
+        print_log_tail(log, 10);
+    }
+    return rc;
+}
+
 // The downstream scoring of a finished run, skipped when downstream.csv is there
 // from the same arguments. Returns the child's exit code (0 when skipped).
 static int score_downstream(const RunnerOptions *o, const Planned *pl, const Progress *p) {
     const Experiment *e = pl->e;
     StrList args = {0};
-    char key[17], stored[17], path[PATH_MAX], err[512];
+    char key[17], what[128], err[512];
     strlist_push(&args, "downstream");
     strlist_push(&args, "--ckpt");
     strlist_pushf(&args, "%s/" RUNDIR_CKPT, pl->dir);
@@ -150,36 +193,61 @@ static int score_downstream(const RunnerOptions *o, const Planned *pl, const Pro
     strlist_free(&keyed);
     strlist_push(&args, "--out");
     strlist_pushf(&args, "%s/" RUNDIR_DOWNSTREAM_CSV, pl->dir);
-    int scheme;
-    args_file_read_key(pl->dir, RUNDIR_DOWNSTREAM_ARGS, stored, &scheme);
-    snprintf(path, sizeof path, "%s/" RUNDIR_DOWNSTREAM_CSV, pl->dir);
-    int rc = 0;
-    if (!strcmp(stored, key) && exists(path)) {
-        printf("    downstream: scored earlier, skipped\n");
-    } else if (args_file_write(pl->dir, RUNDIR_DOWNSTREAM_ARGS, key, &args, err, sizeof err)) {
-        fprintf(stderr, "suite run: %s\n", err);
-        rc = RUN_EXIT_ERROR;
-    } else {
-        remove(path);
-        if (e->downstream_limit)
-            printf("    downstream: %d task(s), first %d examples each\n", e->n_tasks,
-                   e->downstream_limit);
-        else printf("    downstream: %d task(s), every example\n", e->n_tasks);
-        snprintf(path, sizeof path, "%s/" RUNDIR_DOWNSTREAM_LOG, pl->dir);
-        rc = run_child(o, &args, path, pl->dir, 0, 0, p);
-        if (rc) {
-            fprintf(stderr, "    downstream scoring failed (exit %d); log %s:\n", rc, path);
-            print_log_tail(path, 10);
-        }
+    if (e->downstream_limit)
+        snprintf(what, sizeof what, "downstream: %d task(s), first %d examples each", e->n_tasks,
+                 e->downstream_limit);
+    else snprintf(what, sizeof what, "downstream: %d task(s), every example", e->n_tasks);
+    const PostStep step = {"downstream", RUNDIR_DOWNSTREAM_ARGS, RUNDIR_DOWNSTREAM_CSV,
+                           RUNDIR_DOWNSTREAM_LOG};
+    int rc = run_post_step(o, pl, p, &step, key, &args, what);
+    strlist_free(&args);
+    return rc;
+}
+
+// The loss on the bundled C4 validation sample (`suite eval`'s default data) of a
+// finished run trained on other data, at the run's B x T over its eval batches:
+// what the stand-in's numbers mean for C4. Skipped like downstream. Returns the
+// child's exit code (0 when skipped or not wanted).
+static int eval_beside(const RunnerOptions *o, const Planned *pl, const Progress *p) {
+    const RunSpec *r = &pl->e->runs[pl->index];
+    if (!strcmp(r->data, "c4") || !strcmp(r->data, "c4-sample")) return 0;
+    StrList args = {0};
+    char key[17], what[128];
+    const char *batches = run_value(r, "eval_batches");
+    strlist_push(&args, "eval");
+    strlist_push(&args, "--ckpt");
+    strlist_pushf(&args, "%s/" RUNDIR_CKPT, pl->dir);
+    if (run_value(r, "batch")) {
+        strlist_push(&args, "--batch");
+        strlist_push(&args, run_value(r, "batch"));
     }
+    if (run_value(r, "seq_len")) {  // else the model's context, as the trainer used
+        strlist_push(&args, "--seq-len");
+        strlist_push(&args, run_value(r, "seq_len"));
+    }
+    strlist_push(&args, "--batches");
+    strlist_push(&args, batches ? batches : "10");
+    if (o->device) {
+        strlist_push(&args, "--device");
+        strlist_push(&args, o->device);
+    }
+    strlist_key(&args, key);  // before --out: the key holds no directory
+    strlist_push(&args, "--out");
+    strlist_pushf(&args, "%s/" RUNDIR_BESIDE_CSV, pl->dir);
+    snprintf(what, sizeof what, "C4 validation sample: %s batches", batches ? batches : "10");
+    const PostStep step = {"C4 sample eval", RUNDIR_BESIDE_ARGS, RUNDIR_BESIDE_CSV,
+                           RUNDIR_BESIDE_LOG};
+    int rc = run_post_step(o, pl, p, &step, key, &args, what);
     strlist_free(&args);
     return rc;
 }
 
 int runner_score_if_finished(const RunnerOptions *o, const Planned *pl, const Progress *prog) {
     long step;
-    if (!pl->e->n_tasks || run_status_read(pl->dir, &step) != RUN_STATUS_FINISHED) return 0;
-    return score_downstream(o, pl, prog) != 0;
+    if (run_status_read(pl->dir, &step) != RUN_STATUS_FINISHED) return 0;
+    int failed = eval_beside(o, pl, prog) != 0;
+    if (pl->e->n_tasks) failed |= score_downstream(o, pl, prog) != 0;
+    return failed;
 }
 
 static void print_plan_line(int i, int n, const RunSpec *r) {

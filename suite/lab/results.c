@@ -88,7 +88,7 @@ static int read_columns(const char *path, const char *const *want,
 static const char *const SUMMARY_COLS[] = {
     "run",    "seed",   "model",           "dataset",          "scale", "device",
     "precision", "commit", "status", "final_eval_loss", "final_train_loss", "steps",
-    "diverged_at", "elapsed_s", NULL};
+    "diverged_at", "elapsed_s", "c4_sample_eval_loss", NULL};
 static const char *const CURVE_COLS[] = {"run", "seed", "step", "tokens", "eval_loss", "mode", NULL};
 static const char *const TRAIN_COLS[] = {"run", "seed", "step", "train_loss", NULL};
 static const char *const SCORE_COLS[] = {"run", "seed",   "task",        "examples", "acc",
@@ -118,6 +118,7 @@ static int summary_row(const char *const *f, void *user) {
     r->steps = f[11][0] ? strtol(f[11], NULL, 10) : 0;
     r->diverged_at = f[12][0] ? strtol(f[12], NULL, 10) : -1;
     r->elapsed_s = parse_num(f[13]);
+    r->c4_sample_eval_loss = parse_num(f[14]);  // "" in files from before the column
     return !r->run[0];
 }
 
@@ -212,7 +213,7 @@ static int close_out(FILE *f, const char *path, char *err, size_t errlen) {
 }
 
 static int save_summary(const char *dir, const ResultSet *rs, char *err, size_t errlen) {
-    char path[PATH_MAX], seed[24], a[32], b[32], c[32], d[32], e[32];
+    char path[PATH_MAX], seed[24], a[32], b[32], c[32], d[32], e[32], c4[32];
     FILE *f = open_out(dir, "summary.csv", SUMMARY_COLS, path, err, errlen);
     if (!f) return -1;
     for (int i = 0; i < rs->n_runs; i++) {
@@ -224,10 +225,11 @@ static int save_summary(const char *dir, const ResultSet *rs, char *err, size_t 
         if (r->diverged_at >= 0) snprintf(d, sizeof d, "%ld", r->diverged_at);
         else d[0] = '\0';
         fmt_num(e, sizeof e, r->elapsed_s);
+        fmt_num(c4, sizeof c4, r->c4_sample_eval_loss);
         const char *row[] = {r->run,       seed,      r->model, r->dataset, r->scale,
                              r->device,    r->precision, r->commit,
-                             run_status_name(r->status), a, b, c, d, e};
-        csv_write_row(f, 14, row);
+                             run_status_name(r->status), a, b, c, d, e, c4};
+        csv_write_row(f, 15, row);
     }
     return close_out(f, path, err, errlen);
 }
@@ -380,6 +382,13 @@ static int run_score_row(const char *const *f, void *user) {
     return !s->task[0];
 }
 
+// eval-c4-sample.csv's one row: the loss, which must be a number.
+static int beside_row(const char *const *f, void *user) {
+    RunSummary *sum = user;
+    sum->c4_sample_eval_loss = parse_num(f[0]);
+    return isnan(sum->c4_sample_eval_loss);
+}
+
 // The training loss curve as window means (at most TRAIN_POINTS_PER_RUN points, so
 // a 150K-step run stays a small file and a noisy curve reads as a trend), and the
 // final training loss: the mean over the last tenth of the logged steps.
@@ -414,7 +423,7 @@ int results_collect_run(ResultSet *rs, const char *run_dir, const char *run_name
     sum.elapsed_s = NAN;
     copy_str(sum.model, sizeof sum.model, model);
     copy_str(sum.scale, sizeof sum.scale, scale);
-    sum.final_eval_loss = sum.final_train_loss = NAN;
+    sum.final_eval_loss = sum.final_train_loss = sum.c4_sample_eval_loss = NAN;
     sum.diverged_at = -1;
 
     json_t *status = load_json(run_dir, RUNDIR_STATUS);
@@ -458,6 +467,9 @@ int results_collect_run(ResultSet *rs, const char *run_dir, const char *run_name
     if (rc) return -1;
     snprintf(path, sizeof path, "%s/" RUNDIR_DOWNSTREAM_CSV, run_dir);
     if (read_columns(path, score_cols, run_score_row, &rows, err, errlen)) return -1;
+    static const char *const beside_cols[] = {EVAL_OUT_LOSS_COL, NULL};
+    snprintf(path, sizeof path, "%s/" RUNDIR_BESIDE_CSV, run_dir);
+    if (read_columns(path, beside_cols, beside_row, &sum, err, errlen)) return -1;
 
     PUSH(rs->runs, rs->n_runs) = sum;
     return 0;

@@ -1,10 +1,11 @@
 // Measured results of one experiment at one scale. `suite run` collects them
 // from the run directories (config.json, status.json, eval.csv, metrics.csv,
-// downstream.csv) into results/<experiment>-<scale>/, and `suite diff` reads
+// downstream.csv, eval-c4-sample.csv) into results/<experiment>-<scale>/, and `suite diff` reads
 // only that folder, so committed results can be diffed without the runs:
 //   summary.csv     run,seed,model,dataset,scale,device,precision,commit,status,
-//                   final_eval_loss,final_train_loss,steps,diverged_at,elapsed_s
-//                   (one row per seed replicate)
+//                   final_eval_loss,final_train_loss,steps,diverged_at,elapsed_s,
+//                   c4_sample_eval_loss (one row per seed replicate; the last
+//                   column is optional when read: results from before it)
 //   seeds.csv       run,n_seeds,final_eval_loss_mean,final_eval_loss_std,
 //                   final_train_loss_mean,final_train_loss_std (finished replicates;
 //                   written only, recomputed from summary.csv when read)
@@ -34,6 +35,9 @@ typedef struct {
     long steps;               // optimizer steps completed
     long diverged_at;         // -1 unless diverged
     double elapsed_s;         // wall time of the last logged step; NAN when none
+    // Loss on the bundled C4 validation sample of a run trained on other data
+    // (eval-c4-sample.csv), beside final_eval_loss on its own data; NAN when none.
+    double c4_sample_eval_loss;
 } RunSummary;
 
 typedef struct {
@@ -88,7 +92,8 @@ typedef struct {
     double mean, std;   // std: sample standard deviation (n - 1); NAN when n < 2
 } SeedStats;
 
-// metric over the finished replicates of run: "eval_loss", "train_loss" or "elapsed_s".
+// metric over the finished replicates of run: "eval_loss", "train_loss",
+// "c4_sample_eval_loss" or "elapsed_s".
 SeedStats results_run_stats(const ResultSet *rs, const char *run, const char *metric);
 // The status that speaks for all replicates of run: DIVERGED if one diverged, else
 // FINISHED if one finished, else the first replicate's (NONE when there is none).

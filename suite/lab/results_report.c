@@ -76,12 +76,26 @@ static void md_stats(FILE *f, SeedStats st) {
     md_cell(f, buf);
 }
 
+// Whether a run of the experiment has a loss on the C4 validation sample (runs
+// trained on other data): only then the table shows the column.
+static int has_c4_sample_loss(const ExperimentReport *r) {
+    for (int i = 0; i < r->exp.n_runs; i++)
+        if (results_run_stats(&r->rs, r->exp.runs[i].name, "c4_sample_eval_loss").n) return 1;
+    return 0;
+}
+
 // One row per run name: the seed-mean losses with their seed-to-seed std.
 static void md_runs(FILE *f, const ExperimentReport *r) {
-    fprintf(f,
-            "| run | model | status | seeds | final eval loss | final train loss | steps | "
-            "precision | device |\n"
-            "|---|---|---|---|---|---|---|---|---|\n");
+    int c4 = has_c4_sample_loss(r);
+    if (c4)
+        fprintf(f,
+                "Claims are judged on the validation split of the training data (%s); the C4 "
+                "validation sample is shown beside it (a different distribution).\n\n",
+                r->exp.runs[0].data);
+    fprintf(f, "| run | model | status | seeds | final eval loss | %sfinal train loss | steps | "
+               "precision | device |\n",
+            c4 ? "C4 sample eval loss | " : "");
+    fprintf(f, "|---|---|---|---|---|%s---|---|---|---|\n", c4 ? "---|" : "");
     for (int i = 0; i < r->exp.n_runs; i++) {
         const RunSpec *spec = &r->exp.runs[i];
         if (spec->replicate) continue;
@@ -95,6 +109,7 @@ static void md_runs(FILE *f, const ExperimentReport *r) {
         md_cell(f, run_status_name(status));
         md_cell(f, seeds);
         md_stats(f, ev);
+        if (c4) md_stats(f, results_run_stats(&r->rs, spec->name, "c4_sample_eval_loss"));
         md_stats(f, results_run_stats(&r->rs, spec->name, "train_loss"));
         char steps[32];
         snprintf(steps, sizeof steps, "%ld / %ld", s ? s->steps : 0L, run_number(spec, "steps"));

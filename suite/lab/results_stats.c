@@ -9,7 +9,8 @@ static double row_value(const RunSummary *r, const char *metric) {
     if (r->status != RUN_STATUS_FINISHED) return NAN;
     return !strcmp(metric, "eval_loss")    ? r->final_eval_loss
            : !strcmp(metric, "train_loss") ? r->final_train_loss
-                                           : r->elapsed_s;
+           : !strcmp(metric, "c4_sample_eval_loss") ? r->c4_sample_eval_loss
+                                                    : r->elapsed_s;
 }
 
 SeedStats results_run_stats(const ResultSet *rs, const char *run, const char *metric) {

@@ -78,7 +78,9 @@ Prepared runner_prepare(const RunnerOptions *o, Planned *pl, Progress *prog);
 // failed (or its scoring did), else 0.
 int runner_finish(const RunnerOptions *o, const Planned *pl, int code, double seconds,
                   const char *prefix, Progress *prog);
-// Downstream scoring of a run that is finished (trained now or earlier). 1 on failure.
+// The post-training steps of a run that is finished (trained now or earlier): its
+// loss on the C4 validation sample when trained on other data, and downstream
+// scoring where the definition asks. 1 on failure.
 int runner_score_if_finished(const RunnerOptions *o, const Planned *pl, const Progress *prog);
 
 // Train plan[0..n) with at most jobs children at once, in plan order; runs
