@@ -19,7 +19,7 @@
 static const char *const DEMO_RUNS[] = {
     "Dense",    "MoT-8",     "MoT-32",    "Uniform", "Close",  "Single",  "Pending",
     "Blown",    "Slow",      "Fast",      "Never",   "EC mixed", "EC bf16", "MoT mixed",
-    "MoT bf16", "Switch",    "Near",      "NoRecover", "Control"};
+    "MoT bf16", "Switch",    "Near",      "NoRecover", "Control", "Paired"};
 enum { N_DEMO_RUNS = sizeof(DEMO_RUNS) / sizeof(DEMO_RUNS[0]) };
 
 static Experiment demo_experiment(Scale scale) {
@@ -56,13 +56,26 @@ static void add_row(ResultSet *rs, const char *name, long seed, const char *stat
 // Seeds 1, 2, 3 end at v - 0.01, v, v + 0.01: mean v, seed-to-seed std exactly
 // 0.01, so two such runs differ with sigma = sqrt(2 * 0.01^2 / 3) = 0.0082
 // and the noise floor 2 sigma is 0.0163.
+// Seed s shifts every run by SEED_OFFSET (the data order all runs of a seed
+// share); a few runs add (+) or subtract (-) their own JITTER (zero mean,
+// orthogonal to the offset). Seed by seed, a run without jitter and one with it
+// differ by sigma 0.0100; two runs without jitter differ by exactly their bases
+// (sigma 0), though their means are 0.0082 apart unpaired.
 static const double SEED_OFFSET[3] = {-0.01, 0, 0.01};
+static const double JITTER[3] = {0.01, -0.02, 0.01};
+
+static double jitter_sign(const char *name) {
+    static const char *const plus[] = {"MoT-8", "Uniform", "Close"};
+    for (size_t i = 0; i < sizeof plus / sizeof plus[0]; i++)
+        if (!strcmp(name, plus[i])) return 1;
+    return strcmp(name, "Control") ? 0 : -1;
+}
 static void add_run(ResultSet *rs, const char *name, double eval_loss, double train_loss,
                     long steps) {
     double elapsed = strcmp(name, "Fast") ? 100 : 200;  // Fast: twice dense's time per step
     for (int k = 0; k < 3; k++)
-        add_row(rs, name, k + 1, "finished", eval_loss + SEED_OFFSET[k],
-                train_loss + SEED_OFFSET[k], steps, elapsed);
+        add_row(rs, name, k + 1, "finished", eval_loss + SEED_OFFSET[k] + jitter_sign(name) * JITTER[k],
+                train_loss + SEED_OFFSET[k] + jitter_sign(name) * JITTER[k], steps, elapsed);
 }
 
 static void add_eval(ResultSet *rs, const char *run, long seed, long step, double loss,
@@ -136,6 +149,7 @@ static ResultSet demo_results(void) {
     add_run(&rs, "Near", 4.92, 5.0, 110);
     add_run(&rs, "NoRecover", 5.1, 5.2, 110);
     add_run(&rs, "Control", 4.91, 5.0, 110);
+    add_run(&rs, "Paired", 4.99, 5.09, 1000);  // dense's seeds, each 0.01 lower
     // Dense ends at 5.0 (+ seed offset) after 1000 steps. Fast reaches 5.0 at step
     // 300 (3.33x; its seeds against dense's: 310, 300, 295); Slow at 700 (1.43x).
     static const double dense[] = {6.0, 5.8, 5.6, 5.5, 5.4, 5.3, 5.2, 5.1, 5.05, 5.0};
@@ -160,11 +174,15 @@ static const struct {
     Verdict verdict;
     const char *measured;  // a substring of the measured text
 } EXPECTED[] = {
-    {"better-holds", SCALE_SMALL, VERDICT_HOLDS, "4.9000 vs 5.0000 diff -0.1000 sigma 0.0082"},
-    {"better-holds", SCALE_TINY, VERDICT_SMOKE, "4.8000 vs 5.0000 diff -0.2000 sigma 0.0082"},
-    {"better-fails", SCALE_SMALL, VERDICT_FAILS, "4.8500 vs 4.8000 diff +0.0500 sigma 0.0082"},
-    {"within-2-sigma-above", SCALE_SMALL, VERDICT_INCONCLUSIVE, "diff +0.0100 sigma 0.0082"},
-    {"within-2-sigma-below", SCALE_SMALL, VERDICT_INCONCLUSIVE, "diff -0.0100 sigma 0.0082"},
+    {"better-holds", SCALE_SMALL, VERDICT_HOLDS,
+     "4.9000 vs 5.0000 diff -0.1000 sigma 0.0100 (paired, 3 seeds)"},
+    {"better-holds", SCALE_TINY, VERDICT_SMOKE, "4.8000 vs 5.0000 diff -0.2000 sigma 0.0000"},
+    {"better-fails", SCALE_SMALL, VERDICT_FAILS, "4.8500 vs 4.8000 diff +0.0500 sigma 0.0100"},
+    {"within-2-sigma-above", SCALE_SMALL, VERDICT_INCONCLUSIVE, "diff +0.0100 sigma 0.0100"},
+    {"within-2-sigma-below", SCALE_SMALL, VERDICT_INCONCLUSIVE, "diff -0.0100 sigma 0.0100"},
+    // 0.01 with all the seed noise shared: unpaired it would be inside 2 x 0.0082.
+    {"paired-holds", SCALE_SMALL, VERDICT_HOLDS,
+     "4.9900 vs 5.0000 diff -0.0100 sigma 0.0000 (paired, 3 seeds)"},
     {"within-tolerance", SCALE_SMALL, VERDICT_INCONCLUSIVE, "diff +0.0500"},
     {"one-seed", SCALE_SMALL, VERDICT_INCONCLUSIVE,
      "diff -0.5000 sigma ? (1 seed: no noise estimate)"},
@@ -177,7 +195,7 @@ static const struct {
     {"na-scale", SCALE_SMALL, VERDICT_NA, "paper scale only"},
     {"na-run", SCALE_SMALL, VERDICT_NA, "Base only is not run at small scale"},
     {"partial-runs", SCALE_SMALL, VERDICT_HOLDS,
-     "diff -0.2000 sigma 0.0082 (without Base only: not run at small scale)"},
+     "diff -0.2000 sigma 0.0000 (paired, 3 seeds) (without Base only: not run at small scale)"},
     {"speedup-holds", SCALE_SMALL, VERDICT_HOLDS,
      "step speedup 3.33x sigma 0.05 (Fast reaches 5.0000 at step 300 of 1000); wall-clock 1.67x"},
     {"speedup-fails", SCALE_SMALL, VERDICT_FAILS, "no MoT run reached 5.0000"},
@@ -191,7 +209,7 @@ static const struct {
     {"recovers-below", SCALE_SMALL, VERDICT_HOLDS, "4.9000 vs 4.9100 diff -0.0100"},
     {"recovers-within-noise", SCALE_SMALL, VERDICT_HOLDS, "4.9200 vs 4.9100 diff +0.0100"},
     {"recovers-fails", SCALE_SMALL, VERDICT_FAILS, "5.1000 vs 4.9100 diff +0.1900"},
-    {"matches-within-noise", SCALE_SMALL, VERDICT_HOLDS, "diff +0.0100 sigma 0.0082"},
+    {"matches-within-noise", SCALE_SMALL, VERDICT_HOLDS, "diff +0.0100 sigma 0.0100"},
     {"accuracy-holds", SCALE_SMALL, VERDICT_HOLDS, "60.0 (se 4.9)"},
     {"accuracy-fails", SCALE_SMALL, VERDICT_FAILS, "50.0"},
     {"accuracy-not-run", SCALE_SMALL, VERDICT_NOT_RUN, "hellaswag not scored"},

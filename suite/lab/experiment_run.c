@@ -273,7 +273,7 @@ Prepared runner_prepare(const RunnerOptions *o, Planned *pl, Progress *prog) {
     }
     if (reuse) {
         printf("    same configuration finished in %s: reused, not retrained\n", twin);
-        prog->remaining_cost -= pl->cost;
+        if (pl->counted) prog->remaining_cost -= pl->cost;
         return PREP_REUSED;
     }
     if ((pl->state == RUN_STALE && move_aside(pl->dir, err, sizeof err)) ||
@@ -289,7 +289,7 @@ Prepared runner_prepare(const RunnerOptions *o, Planned *pl, Progress *prog) {
         printf("    resuming from step %ld\n", done);
     }
     pl->left = steps > 0 ? pl->cost * (1 - (double)done / steps) : pl->cost;
-    prog->remaining_cost -= pl->cost;
+    if (pl->counted) prog->remaining_cost -= pl->cost;
     return PREP_TRAIN;
 }
 
@@ -320,7 +320,7 @@ int runner_finish(const RunnerOptions *o, const Planned *pl, int code, double se
 
 // Arguments, key, directory, state and cost of every run before anything runs,
 // so a definition that cannot run at all stops here. 0, or -1 (printed).
-static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan, Progress *prog) {
+static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan) {
     char err[1024];
     for (int i = 0; i < e->n_runs; i++) {
         Planned *pl = &plan[i];
@@ -334,9 +334,20 @@ static int plan_runs(const Experiment *e, const RunnerOptions *o, Planned *plan,
         pl->state = runner_run_state(pl->dir, pl->key);
         double tokens;
         run_cost(&e->runs[i], &tokens, &pl->cost);
-        if (pl->state != RUN_FINISHED && pl->state != RUN_DIVERGED) prog->remaining_cost += pl->cost;
     }
     return 0;
+}
+
+// The cost still to train: each unfinished key once, however many experiments
+// name it (the others reuse its directory), so the ETA is not inflated.
+static void count_remaining(Planned *plan, int n, Progress *prog) {
+    for (int i = 0; i < n; i++) {
+        Planned *pl = &plan[i];
+        int first = 1;
+        for (int k = 0; k < i && first; k++) first = strcmp(plan[k].key, pl->key) != 0;
+        pl->counted = first && pl->state != RUN_FINISHED && pl->state != RUN_DIVERGED;
+        if (pl->counted) prog->remaining_cost += pl->cost;
+    }
 }
 
 // The runs of one experiment one after another, each child waited for with
@@ -413,8 +424,9 @@ int runner_run_experiments(const Experiment *es, int n_exp, const RunnerOptions 
     Planned *plan = callocCheck(n > 0 ? n : 1, sizeof(Planned));
     Progress prog = {.start = monotonic_seconds()};
     for (int x = 0, off = 0; x < n_exp && !stop; off += es[x].n_runs, x++)
-        if (plan_runs(&es[x], o, plan + off, &prog)) stop = RUN_EXIT_USAGE;
+        if (plan_runs(&es[x], o, plan + off)) stop = RUN_EXIT_USAGE;
     if (!stop) {
+        count_remaining(plan, n, &prog);
         runner_catch_signals();
         stop = run_all(es, n_exp, o, plan, n, &prog, &failed);
         runner_release_signals();

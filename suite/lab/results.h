@@ -95,6 +95,13 @@ typedef struct {
 // metric over the finished replicates of run: "eval_loss", "train_loss",
 // "c4_sample_eval_loss" or "elapsed_s".
 SeedStats results_run_stats(const ResultSet *rs, const char *run, const char *metric);
+// a - b of metric seed by seed, over the seeds both finished (n, mean and sample
+// std of the differences). Runs of one experiment with the same seed draw the
+// same training batches in the same order and are evaluated on the same fixed
+// batches, so the differences cancel the data-order noise that comparing two
+// means counts twice. n = 0 when a seed of one run has no partner in the other.
+SeedStats results_paired_stats(const ResultSet *rs, const char *a, const char *b,
+                               const char *metric);
 // The status that speaks for all replicates of run: DIVERGED if one diverged, else
 // FINISHED if one finished, else the first replicate's (NONE when there is none).
 // *row: that replicate's row (NULL when none).

@@ -5,8 +5,9 @@
 //         better), acc:TASK | acc_norm:TASK (downstream.csv, percent; higher is better)
 //
 // Noise floor: a difference d is judged against sigma, its standard deviation from
-// the seed replicates (sqrt(s_a^2/n_a + s_b^2/n_b); for accuracies the binomial
-// standard errors). |d| <= floor is "inconclusive"; beyond it "holds" or "fails".
+// the seed replicates: losses of runs with the same seeds and batches seed by seed
+// (s_d/sqrt(n), results_paired_stats), else sqrt(s_a^2/n_a + s_b^2/n_b); for
+// accuracies the binomial standard errors. |d| <= floor is "inconclusive"; beyond it "holds" or "fails".
 // floor = max(2 sigma, tolerance) for losses, max(sigma, tolerance) for accuracies.
 // One seed (sigma unknown) is inconclusive, except at a scale that judges one seed
 // (paper), where floor = tolerance. At a smoke scale (tiny) every judged claim is

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "suite/lab/experiment.h"
 #include "suite/lab/results.h"
 
 // metric of one row: NAN when the replicate did not finish or has no value.
@@ -26,6 +27,41 @@ SeedStats results_run_stats(const ResultSet *rs, const char *run, const char *me
         double v = strcmp(rs->runs[i].run, run) ? NAN : row_value(&rs->runs[i], metric);
         if (!isnan(v)) sq += (v - st.mean) * (v - st.mean);
     }
+    if (st.n >= 2) st.std = sqrt(sq / (st.n - 1));
+    return st;
+}
+
+// The finished value of run's replicate with this seed: 1 and *v, 0 when there is none.
+static int seed_value(const ResultSet *rs, const char *run, long seed, const char *metric,
+                      double *v) {
+    for (int i = 0; i < rs->n_runs; i++)
+        if (!strcmp(rs->runs[i].run, run) && rs->runs[i].seed == seed) {
+            *v = row_value(&rs->runs[i], metric);
+            return !isnan(*v);
+        }
+    return 0;
+}
+
+SeedStats results_paired_stats(const ResultSet *rs, const char *a, const char *b,
+                               const char *metric) {
+    SeedStats st = {0, NAN, NAN};
+    double d[EXP_MAX_SEEDS], sum = 0, sq = 0;
+    int n_a = 0;
+    for (int i = 0; i < rs->n_runs; i++) {
+        double va, vb;
+        if (strcmp(rs->runs[i].run, a) || !seed_value(rs, a, rs->runs[i].seed, metric, &va))
+            continue;
+        n_a++;
+        if (!seed_value(rs, b, rs->runs[i].seed, metric, &vb) || st.n == EXP_MAX_SEEDS) continue;
+        d[st.n] = va - vb;
+        sum += d[st.n++];
+    }
+    if (st.n == 0 || st.n != n_a || st.n != results_run_stats(rs, b, metric).n) {
+        st.n = 0;  // unmatched seeds: no pairing
+        return st;
+    }
+    st.mean = sum / st.n;
+    for (int i = 0; i < st.n; i++) sq += (d[i] - st.mean) * (d[i] - st.mean);
     if (st.n >= 2) st.std = sqrt(sq / (st.n - 1));
     return st;
 }

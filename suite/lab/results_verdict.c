@@ -125,21 +125,45 @@ static void note_one_seed(ClaimResult *out, const Experiment *e, double sigma) {
         appendf(out->measured, sizeof out->measured, " (1 seed: no noise estimate)");
 }
 
-// "diff D sigma S" of a against b (a - b in the metric's units).
-static void print_diff(char *buf, size_t len, const char *metric, double diff, double sigma) {
+// "diff D sigma S" of a against b (a - b in the metric's units); "(paired, n
+// seeds)" when sigma comes from the seed-by-seed differences.
+static void print_diff(char *buf, size_t len, const char *metric, double diff, double sigma,
+                       int paired) {
     const char *f = is_loss(metric) ? "diff %+.4f sigma %.4f" : "diff %+.1f sigma %.1f";
     if (isnan(sigma)) f = is_loss(metric) ? "diff %+.4f sigma ?" : "diff %+.1f sigma ?";
     appendf(buf, len, f, diff, sigma);
+    if (paired) appendf(buf, len, " (paired, %d seeds)", paired);
 }
 
-// Pairs (a better than b) judged one by one; the claim takes the worst.
-static ClaimResult judge_pairs(const Claim *c, const Experiment *e, const Measure *m,
-                               const int (*pairs)[2], int n_pairs, int noninferior) {
+// The claim's i-th run name: runs first, then reference.
+static const char *claim_run(const Claim *c, int i) {
+    return i < c->n_runs ? c->runs[i] : c->reference[i - c->n_runs];
+}
+
+// Seeds pair up (results_paired_stats) only between runs trained on the same
+// batches: the same data, batch and sequence length.
+static int same_batches(const Experiment *e, const char *a, const char *b) {
+    int ia = experiment_find_run(e, a), ib = experiment_find_run(e, b);
+    if (ia < 0 || ib < 0 || strcmp(e->runs[ia].data, e->runs[ib].data)) return 0;
+    static const char *const keys[] = {"batch", "seq_len"};
+    for (int k = 0; k < 2; k++) {
+        const char *x = run_value(&e->runs[ia], keys[k]), *y = run_value(&e->runs[ib], keys[k]);
+        if (!x != !y || (x && strcmp(x, y))) return 0;
+    }
+    return 1;
+}
+
+// Pairs (a better than b) judged one by one; the claim takes the worst. Losses of
+// runs with the same seeds are compared seed by seed.
+static ClaimResult judge_pairs(const Claim *c, const Experiment *e, const ResultSet *rs,
+                               const Measure *m, const int (*pairs)[2], int n_pairs,
+                               int noninferior) {
     ClaimResult out = {VERDICT_HOLDS, ""};
     int loss = is_loss(c->metric), one_seed = 0;
     double k = loss ? 2 : 1;  // accuracies: within one binomial standard error
     for (int p = 0; p < n_pairs; p++) {
         const Measure *a = &m[pairs[p][0]], *b = &m[pairs[p][1]];
+        const char *name_a = claim_run(c, pairs[p][0]), *name_b = claim_run(c, pairs[p][1]);
         if (p) appendf(out.measured, sizeof out.measured, "; ");
         if (b->verdict == VERDICT_DIVERGED) {  // a diverged reference is beaten
             appendf(out.measured, sizeof out.measured, "%s", b->why);
@@ -148,7 +172,12 @@ static ClaimResult judge_pairs(const Claim *c, const Experiment *e, const Measur
         appendf(out.measured, sizeof out.measured, loss ? "%.4f vs %.4f " : "%.1f vs %.1f ",
                 a->value, b->value);
         double sigma = sigma_of(a, b), diff = a->value - b->value;
-        print_diff(out.measured, sizeof out.measured, c->metric, diff, sigma);
+        int paired = 0;
+        if (loss && same_batches(e, name_a, name_b)) {
+            SeedStats d = results_paired_stats(rs, name_a, name_b, c->metric);
+            if (d.n >= 2) diff = d.mean, sigma = d.std / sqrt(d.n), paired = d.n;
+        }
+        print_diff(out.measured, sizeof out.measured, c->metric, diff, sigma, paired);
         if (isnan(sigma)) one_seed = 1;
         out.verdict = worse(out.verdict,
                             judge_gain(c, e, loss ? -diff : diff, sigma, k, noninferior));
@@ -157,7 +186,8 @@ static ClaimResult judge_pairs(const Claim *c, const Experiment *e, const Measur
     return out;
 }
 
-static ClaimResult judge_better(const Claim *c, const Experiment *e, const Measure *m, int n) {
+static ClaimResult judge_better(const Claim *c, const Experiment *e, const ResultSet *rs,
+                                const Measure *m, int n) {
     int pairs[CLAIM_MAX_RUNS * CLAIM_MAX_RUNS][2], n_pairs = 0;
     for (int i = 0; i < c->n_runs; i++)
         for (int j = c->n_runs; j < n; j++) {
@@ -165,16 +195,17 @@ static ClaimResult judge_better(const Claim *c, const Experiment *e, const Measu
             pairs[n_pairs++][1] = j;
         }
     int noninferior = c->rule == RULE_RECOVERS || c->rule == RULE_MATCHES;
-    return judge_pairs(c, e, m, (const int(*)[2])pairs, n_pairs, noninferior);
+    return judge_pairs(c, e, rs, m, (const int(*)[2])pairs, n_pairs, noninferior);
 }
 
-static ClaimResult judge_improving(const Claim *c, const Experiment *e, const Measure *m) {
+static ClaimResult judge_improving(const Claim *c, const Experiment *e, const ResultSet *rs,
+                                   const Measure *m) {
     int pairs[CLAIM_MAX_RUNS][2], n_pairs = 0;
     for (int i = 1; i < c->n_runs; i++) {
         pairs[n_pairs][0] = i;
         pairs[n_pairs++][1] = i - 1;
     }
-    return judge_pairs(c, e, m, (const int(*)[2])pairs, n_pairs, 0);
+    return judge_pairs(c, e, rs, m, (const int(*)[2])pairs, n_pairs, 0);
 }
 
 // The first pair's bf16 loss rises more than the second pair's (m: a mixed/bf16, b mixed/bf16).
@@ -190,7 +221,7 @@ static ClaimResult judge_degrades_more(const Claim *c, const Experiment *e, cons
     double rise_a = m[1].value - m[0].value;
     double sigma = sqrt(m[0].var + m[1].var + m[2].var + m[3].var);
     snprintf(out.measured, sizeof out.measured, "bf16 rise %+.4f vs %+.4f: ", rise_a, rise_b);
-    print_diff(out.measured, sizeof out.measured, c->metric, rise_a - rise_b, sigma);
+    print_diff(out.measured, sizeof out.measured, c->metric, rise_a - rise_b, sigma, 0);
     out.verdict = judge_gain(c, e, rise_a - rise_b, sigma, 2, 0);
     note_one_seed(&out, e, sigma);
     return out;
@@ -322,7 +353,7 @@ static ClaimResult judge_spike(const Claim *c, const Experiment *e, const Result
     }
     mean_sigma(jumps, n, &mean, &sigma);
     snprintf(out.measured, sizeof out.measured, "jump at step %ld: ", step);
-    print_diff(out.measured, sizeof out.measured, c->metric, jump, sigma);
+    print_diff(out.measured, sizeof out.measured, c->metric, jump, sigma, 0);
     out.verdict = judge_gain(c, e, jump, sigma, 2, 0);
     note_one_seed(&out, e, sigma);
     return out;
@@ -354,8 +385,8 @@ static ClaimResult judge(const Claim *c, const Experiment *e, const ResultSet *r
     switch (c->rule) {
         case RULE_BETTER:
         case RULE_MATCHES:
-        case RULE_RECOVERS: return judge_better(c, e, m, n);
-        case RULE_IMPROVING: return judge_improving(c, e, m);
+        case RULE_RECOVERS: return judge_better(c, e, rs, m, n);
+        case RULE_IMPROVING: return judge_improving(c, e, rs, m);
         case RULE_SPEEDUP: return judge_speedup(c, e, rs, &m[c->n_runs]);
         case RULE_DEGRADES_MORE:
             return judge_degrades_more(c, e, m, m[1].verdict == VERDICT_DIVERGED);

@@ -59,6 +59,8 @@ typedef struct {
     char dir[PATH_MAX];
     RunState state;
     double cost;  // FLOPs of the whole run, for the ETA
+    int counted;  // cost is in Progress.remaining_cost: the first unfinished run of its key
+                  // (the others reuse it)
     double left;  // of cost, still to train when it starts (a resumed run: the rest)
     // while it trains in parallel (runner_jobs.c)
     pid_t pid;
