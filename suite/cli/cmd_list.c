@@ -20,10 +20,19 @@
 
 // CPU scales are costed in hours on this machine: one core's 512^3 sgemm rate is
 // measured on the spot, and a training step at the cpu shapes (d = 64, V = 8192,
-// 32 x 64 tokens, one thread) runs at CPU_STEP_EFFICIENCY of it, evals and
-// start-up included -- calibrated on the committed cpu run (results/README.md).
-// `suite run --jobs` trains one run per core.
-#define CPU_STEP_EFFICIENCY 0.55
+// 32 x 64 tokens, one thread, two runs side by side) runs at CPU_STEP_EFFICIENCY
+// of it, evals and start-up included. Calibrated on the committed cpu run
+// (results/report-cpu.md): its fp32 runs took 1.13x (dense) to 1.31x (TC) the
+// time a 0.55 efficiency predicts, 1.22x on average. On the CPU, mixed and bf16
+// round every operand to bf16 in a copy: a step costs CPU_EMULATED_BF16_COST
+// fp32 steps (MoT/32E: 300 steps in 233 s vs 70 s). Downstream scoring runs
+// forward passes of a whole batch per choice, at half a training step's
+// efficiency (cpu run: 600 examples in about 210 s). `suite run --jobs` trains
+// one run per core; scoring runs while the other core trains.
+#define CPU_STEP_EFFICIENCY 0.45
+#define CPU_EMULATED_BF16_COST 3.3
+#define CPU_DOWNSTREAM_COST 2.0
+#define DOWNSTREAM_CHOICES 3  // PIQA 2, ARC-Easy about 4, HellaSwag 4
 
 static const char *LIST_USAGE =
     "usage: suite list [EXPERIMENT] [--scale S] [--runs]\n\n"
@@ -40,17 +49,29 @@ typedef struct {
     int unknown_models;
 } Cost;
 
-// Training plus evaluation (a forward pass: a third of a training token's FLOPs).
-static Cost cost_of(const RunSpec *r) {
+// Downstream scoring of run's checkpoint, in training FLOPs (CPU scales only).
+static double downstream_flops(const Experiment *e, const RunSpec *r) {
+    double tokens, flops;
+    if (!scale_info(e->scale)->on_cpu || run_cost(r, &tokens, &flops) || tokens <= 0) return 0;
+    double batch_tokens = tokens / run_number(r, "steps"), examples = e->n_tasks * (double)e->downstream_limit;
+    return examples * DOWNSTREAM_CHOICES * batch_tokens * (flops / tokens) / 3 * CPU_DOWNSTREAM_COST;
+}
+
+// Training plus evaluation (forward passes: a third of a training token's FLOPs)
+// and, with_downstream, scoring. On a CPU scale, FLOPs as fp32 steps would take them.
+static Cost cost_of(const Experiment *e, const RunSpec *r, int with_downstream) {
     Cost c = {0};
     c.unknown_models = run_cost(r, &c.tokens, &c.flops) != 0;
     long steps = run_number(r, "steps"), every = run_number(r, "eval_every");
     long batches = run_value(r, "eval_batches") ? run_number(r, "eval_batches") : 10;
-    if (c.tokens > 0 && steps > 0) {
-        double evals = (every > 0 ? steps / every : 10) + 1;
-        double eval_tokens = evals * batches * (c.tokens / steps);
-        c.flops += eval_tokens * (c.flops / c.tokens) / 3;
-    }
+    if (c.tokens <= 0 || steps <= 0) return c;
+    double per_token = c.flops / c.tokens, batch_tokens = c.tokens / steps;
+    double evals = (every > 0 ? steps / every : 10) + 1;
+    c.flops += evals * batches * batch_tokens * per_token / 3;
+    if (!scale_info(e->scale)->on_cpu) return c;
+    const char *precision = run_value(r, "precision");
+    if (precision && strcmp(precision, "fp32")) c.flops *= CPU_EMULATED_BF16_COST;
+    if (with_downstream) c.flops += downstream_flops(e, r);
     return c;
 }
 
@@ -104,7 +125,7 @@ static void print_runs(const Experiment *e) {
     for (int i = 0; i < e->n_runs; i++) {
         const RunSpec *r = &e->runs[i];
         if (r->replicate) continue;
-        Cost c = cost_of(r);
+        Cost c = cost_of(e, r, 1);
         c.tokens *= r->n_seeds;
         c.flops *= r->n_seeds;
         char cost[64], seeds[16];
@@ -130,13 +151,14 @@ static void print_cpu_total(const char *root, char names[][EXP_NAME_LEN], int n,
         for (int r = 0; r < e.n_runs; r++, n_runs++) {
             char key[17];
             runner_run_key(TRAIN_OPTIONS, N_TRAIN_OPTIONS, e.runs[r].values, e.runs[r].data, key);
+            seconds += cpu_seconds(downstream_flops(&e, &e.runs[r]));  // scored per experiment
             int seen = 0;
             for (int k = 0; k < n_keys && !seen; k++) seen = !strcmp(keys[k], key);
             if (seen) continue;
             keys = realloc(keys, (size_t)(n_keys + 1) * sizeof *keys);
             if (!keys) die("out of memory");
             memcpy(keys[n_keys++], key, 17);
-            double t = cpu_seconds(cost_of(&e.runs[r]).flops);
+            double t = cpu_seconds(cost_of(&e, &e.runs[r], 0).flops);
             seconds += t;
             if (t > longest) longest = t;
         }
@@ -194,7 +216,7 @@ int cmd_list(int argc, char **argv) {
             }
             Cost total = {0};
             for (int r = 0; r < e.n_runs; r++) {
-                Cost c = cost_of(&e.runs[r]);
+                Cost c = cost_of(&e, &e.runs[r], 1);
                 total.tokens += c.tokens;
                 total.flops += c.flops;
                 total.unknown_models += c.unknown_models;
