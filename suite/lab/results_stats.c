@@ -48,9 +48,8 @@ SeedStats results_paired_stats(const ResultSet *rs, const char *a, const char *b
     double d[EXP_MAX_SEEDS], sum = 0, sq = 0;
     int n_a = 0;
     for (int i = 0; i < rs->n_runs; i++) {
-        double va, vb;
-        if (strcmp(rs->runs[i].run, a) || !seed_value(rs, a, rs->runs[i].seed, metric, &va))
-            continue;
+        double va = strcmp(rs->runs[i].run, a) ? NAN : row_value(&rs->runs[i], metric), vb;
+        if (isnan(va)) continue;
         n_a++;
         if (!seed_value(rs, b, rs->runs[i].seed, metric, &vb) || st.n == EXP_MAX_SEEDS) continue;
         d[st.n] = va - vb;
